@@ -1,0 +1,122 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Chekt.PartnerApi.Data;
+
+/// <summary>
+/// Opens connections to the configured database. One instance per process: it owns the
+/// PostgreSQL data source (and its pool); SQLite connections are pooled by Microsoft.Data.Sqlite.
+/// </summary>
+public sealed class Db : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string _sqliteConnectionString = "";
+    private readonly string _sqliteSessionPragmas = "";
+
+    public Db(IOptions<DatabaseOptions> options, IConfiguration configuration)
+    {
+        var settings = options.Value;
+        Provider = settings.Provider;
+        var configured = configuration.GetConnectionString(DatabaseOptions.ConnectionStringName);
+
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(configured))
+            {
+                throw new InvalidOperationException(
+                    "Database:Provider is Postgres but ConnectionStrings:Partner is not set.");
+            }
+
+            var builder = new NpgsqlConnectionStringBuilder(configured);
+            // Note: a request must fail fast (503) rather than hang while the database is down.
+            if (!configured.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.Timeout = 5;
+            }
+
+            _postgres = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        }
+        else
+        {
+            var builder = new SqliteConnectionStringBuilder(
+                string.IsNullOrWhiteSpace(configured) ? DatabaseOptions.DefaultSqliteConnectionString : configured)
+            {
+                ForeignKeys = true,
+                Pooling = true,
+            };
+            if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource)
+                && builder.DataSource != ":memory:")
+            {
+                var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+                if (!string.IsNullOrEmpty(directory))
+                {
+                    Directory.CreateDirectory(directory);
+                }
+            }
+
+            _sqliteConnectionString = builder.ConnectionString;
+            // Note: WAL with synchronous=NORMAL keeps every committed transaction across a process
+            // crash (kill -9); only a power loss can drop the last commits before a checkpoint.
+            _sqliteSessionPragmas =
+                $"PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
+        }
+    }
+
+    public DatabaseProvider Provider { get; }
+
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
+
+    /// <summary>A description safe to print: the connection string without its password.</summary>
+    public string Describe()
+    {
+        if (_postgres is not null)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString) { Password = null };
+            return $"Postgres ({builder.Host}:{builder.Port}/{builder.Database})";
+        }
+
+        return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource})";
+    }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(_sqliteConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = _sqliteSessionPragmas;
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Round-trips to the database; throws when it cannot be reached.</summary>
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1";
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}

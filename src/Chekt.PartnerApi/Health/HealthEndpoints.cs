@@ -1,0 +1,41 @@
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Chekt.PartnerApi.Health;
+
+public sealed record HealthStatus(string Status);
+
+/// <summary>Liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>, database reachable) probes.</summary>
+public static class HealthEndpoints
+{
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(3);
+
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("").WithTags("Health").ExcludeFromDescription();
+        group.MapGet("/healthz", Live).WithName("Healthz");
+        group.MapGet("/readyz", Ready).WithName("Readyz");
+        return app;
+    }
+
+    private static Ok<HealthStatus> Live() => TypedResults.Ok(new HealthStatus("ok"));
+
+    private static async Task<Results<Ok<HealthStatus>, ApiError>> Ready(Db db, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadinessTimeout);
+        try
+        {
+            await db.PingAsync(timeout.Token);
+            return TypedResults.Ok(new HealthStatus("ready"));
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            loggers.CreateLogger(typeof(HealthEndpoints)).LogWarning("Readiness check failed: {Reason}", exception.GetBaseException().Message);
+            var error = ApiError.ForStatus(StatusCodes.Status503ServiceUnavailable);
+            error.Headers["Retry-After"] = "5";
+            return error;
+        }
+    }
+}

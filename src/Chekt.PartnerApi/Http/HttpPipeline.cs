@@ -1,0 +1,25 @@
+namespace Chekt.PartnerApi.Http;
+
+/// <summary>Registers and orders the cross-cutting HTTP behaviour shared by every route.</summary>
+public static class HttpPipeline
+{
+    public static IServiceCollection AddPartnerHttp(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        return services;
+    }
+
+    public static IApplicationBuilder UsePartnerHttp(this IApplicationBuilder app)
+    {
+        app.UseMiddleware<TraceIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        // Bare status answers (no route: 404, wrong method: 405, ...) get the error body too.
+        app.UseStatusCodePages(context => ErrorWriter.WriteAsync(context.HttpContext, ApiError.ForStatus(context.HttpContext.Response.StatusCode)));
+        return app;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+
+namespace Chekt.PartnerApi.Http;
+
+/// <summary>
+/// The <c>x-partner-trace-id</c> of a request (spec §7): taken from the request or generated,
+/// echoed on the response, attached to every log line about the request and to error bodies.
+/// </summary>
+public static class TraceId
+{
+    public const string HeaderName = "x-partner-trace-id";
+    public const int MaxLength = 128;
+
+    public static string Get(HttpContext context) =>
+        context.Features.Get<TraceIdFeature>()?.Value ?? context.TraceIdentifier;
+
+    public static string New() => Guid.NewGuid().ToString();
+
+    // Note: the value is echoed into headers and logs, so only a conservative character set is
+    // accepted; anything else would allow header or log injection.
+    public static bool IsValid(string? value) =>
+        !string.IsNullOrEmpty(value) && value.Length <= MaxLength
+        && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '+' or '=' or '@');
+
+    internal sealed record TraceIdFeature(string Value);
+}
+
+/// <summary>Outermost middleware: assigns the trace id, opens the logging scope and logs the request outcome.</summary>
+public sealed class TraceIdMiddleware(RequestDelegate next, ILogger<TraceIdMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var supplied = context.Request.Headers[TraceId.HeaderName];
+        var valid = supplied.Count == 0 || (supplied.Count == 1 && TraceId.IsValid(supplied[0]));
+        var traceId = supplied.Count == 1 && valid ? supplied[0]! : TraceId.New();
+
+        context.Features.Set(new TraceId.TraceIdFeature(traceId));
+        context.TraceIdentifier = traceId;
+        context.Response.OnStarting(static state =>
+        {
+            var (ctx, id) = ((HttpContext, string))state;
+            ctx.Response.Headers[TraceId.HeaderName] = id;
+            return Task.CompletedTask;
+        }, (context, traceId));
+
+        using var scope = logger.BeginScope(new TraceScope(traceId));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            if (!valid)
+            {
+                await ErrorWriter.WriteAsync(context, ApiError.BadRequest(
+                    ErrorCodes.InvalidTraceId,
+                    $"The {TraceId.HeaderName} header must be one value of at most {TraceId.MaxLength} letters, digits or -_.:/+=@ characters.",
+                    TraceId.HeaderName));
+                return;
+            }
+
+            await next(context);
+        }
+        finally
+        {
+            // Note: the path is logged without its query string, which may carry codes or state.
+            logger.LogInformation(
+                "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms",
+                context.Request.Method, context.Request.Path.Value, context.Response.StatusCode,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>The log scope property holding the trace id (ASP.NET's own <c>TraceId</c> is the W3C activity id).</summary>
+    public const string ScopeKey = "PartnerTraceId";
+
+    /// <summary>Scope state rendered as a <c>PartnerTraceId</c> property by the simple and JSON console formatters.</summary>
+    private sealed class TraceScope(string traceId) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 1;
+
+        public KeyValuePair<string, object?> this[int index] =>
+            index == 0 ? new(ScopeKey, traceId) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return this[0];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"{ScopeKey}:{traceId}";
+    }
+}

@@ -1,0 +1,80 @@
+using Chekt.PartnerApi.Auth;
+using Chekt.PartnerApi.Cli;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Health;
+using Chekt.PartnerApi.Http;
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Chekt.PartnerApi;
+
+/// <summary>Composition of the server: services, middleware and endpoints.</summary>
+public static class PartnerServer
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        // Built-in defaults sit below every other configuration source, so appsettings.json,
+        // environment variables and --Key=value all override them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
+        });
+
+        builder.Services.AddPartnerCore(builder.Configuration);
+        builder.Services.AddPartnerHttp();
+        builder.Services.AddHostedService<StartupTasks>();
+
+        var app = builder.Build();
+        app.UsePartnerHttp();
+        app.MapHealthEndpoints();
+        return app;
+    }
+
+    /// <summary>Services shared by the server and the operator CLI.</summary>
+    public static IServiceCollection AddPartnerCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.SectionName));
+        services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.SectionName));
+        services.AddSingleton<Db>();
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<SigningKeyStore>();
+        services.AddSingleton<Operator>();
+        return services;
+    }
+
+    /// <summary>
+    /// Configuration defaults. Logging: one line per entry with scopes (they carry the trace id),
+    /// <c>Logging:Console:FormatterName</c> = <c>simple</c> or <c>json</c>; framework chatter at
+    /// Warning because the server writes its own request line with the trace id.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:Console:FormatterName"] = "simple",
+        ["Logging:Console:FormatterOptions:IncludeScopes"] = "true",
+        ["Logging:Console:FormatterOptions:SingleLine"] = "true",
+        ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
+        ["Logging:Console:FormatterOptions:TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ ",
+    };
+
+    /// <summary>Migrates (when configured) and makes sure a signing key exists before requests are served.</summary>
+    private sealed class StartupTasks(
+        Microsoft.Extensions.Options.IOptions<DatabaseOptions> options, Migrator migrator, SigningKeyStore keys) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (options.Value.MigrateOnStart)
+            {
+                await migrator.MigrateAsync(cancellationToken);
+            }
+
+            await keys.EnsureSigningKeyAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
