@@ -3,7 +3,11 @@ using Chekt.PartnerApi.Cli;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Health;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.Dealers;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Options;
 
 namespace Chekt.PartnerApi;
 
@@ -22,13 +26,22 @@ public static class PartnerServer
             kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
         });
 
+        // First hosted service: the schema must exist before anything else (Data Protection's key ring) reads it.
+        builder.Services.AddHostedService<StartupTasks>();
         builder.Services.AddPartnerCore(builder.Configuration);
         builder.Services.AddPartnerHttp();
-        builder.Services.AddHostedService<StartupTasks>();
+        builder.Services.AddPartnerAuth(builder.Configuration);
 
         var app = builder.Build();
         app.UsePartnerHttp();
         app.MapHealthEndpoints();
+        app.MapDiscoveryEndpoints();
+        app.MapTokenEndpoints();
+        app.MapAuthorizeEndpoints();
+        app.MapLogoutEndpoints();
+
+        var api = app.MapPartnerApi();
+        api.MapDealerEndpoints();
         return app;
     }
 
@@ -42,6 +55,34 @@ public static class PartnerServer
         services.AddSingleton<Migrator>();
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<Operator>();
+        return services;
+    }
+
+    /// <summary>The authorization server and the token validation of the API.</summary>
+    public static IServiceCollection AddPartnerAuth(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<TokenEndpointRateLimitOptions>(configuration.GetSection(TokenEndpointRateLimitOptions.SectionName));
+        services.AddSingleton<OAuthClientStore>();
+        services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<GrantStore>();
+        services.AddSingleton<DealerUserStore>();
+        services.AddSingleton<RevokedAccessTokens>();
+        services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<TokenEndpointRateLimiter>();
+        services.AddSingleton<LoginSession>();
+        services.AddSingleton<DataProtectionKeyRepository>();
+        services.AddDataProtection().SetApplicationName("chekt-partner-api");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider =>
+            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = provider.GetRequiredService<DataProtectionKeyRepository>()));
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "chekt_antiforgery";
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // Our pages send X-Frame-Options: DENY themselves (antiforgery would send SAMEORIGIN).
+            options.SuppressXFrameOptionsHeader = true;
+        });
         return services;
     }
 

@@ -103,6 +103,22 @@ public sealed class Db : IAsyncDisposable
         }
     }
 
+    /// <summary>Synchronous open, for the few framework callbacks that are not asynchronous.</summary>
+    public DbConnection Open()
+    {
+        if (_postgres is not null)
+        {
+            return _postgres.OpenConnection();
+        }
+
+        var connection = new SqliteConnection(_sqliteConnectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = _sqliteSessionPragmas;
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
     /// <summary>Round-trips to the database; throws when it cannot be reached.</summary>
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {

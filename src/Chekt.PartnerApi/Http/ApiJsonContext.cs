@@ -8,4 +8,7 @@ namespace Chekt.PartnerApi.Http;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(Health.HealthStatus))]
+[JsonSerializable(typeof(Dealers.DealerResponse))]
+[JsonSerializable(typeof(Dealers.ConnectDealerRequest))]
+[JsonSerializable(typeof(Dealers.UpdateDealerRequest))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

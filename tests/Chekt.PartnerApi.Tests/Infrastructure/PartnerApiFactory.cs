@@ -6,7 +6,11 @@ namespace Chekt.PartnerApi.Tests.Infrastructure;
 /// <summary>The real server (real middleware, real database) on an in-memory test server.</summary>
 public sealed class PartnerApiFactory(TestDatabase database, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<Program>
 {
+    public const string Issuer = "http://localhost/";
+
     public LogCapture Logs { get; } = new();
+
+    public TestClock Clock { get; } = new();
 
     public TestDatabase Database => database;
 
@@ -17,6 +21,11 @@ public sealed class PartnerApiFactory(TestDatabase database, Action<IWebHostBuil
         {
             builder.UseSetting(key, value);
         }
+
+        builder.UseSetting("Auth:Issuer", Issuer);
+        // A lighter password hash keeps the sign-in tests fast; the default work factor is covered by the CLI tests.
+        builder.UseSetting("Auth:PasswordHashIterations", "2000");
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
 
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         configure?.Invoke(builder);

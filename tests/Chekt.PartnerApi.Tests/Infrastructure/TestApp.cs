@@ -32,6 +32,22 @@ public sealed class TestApp : IAsyncDisposable
         return new TestApp(database, factory);
     }
 
+    /// <summary>
+    /// Like <see cref="StartAsync"/>, but the server listens on a real loopback socket (Kestrel on a free
+    /// port), for clients outside the process such as a browser; <see cref="BaseAddress"/> is where.
+    /// </summary>
+    public static async Task<TestApp> StartOnKestrelAsync(DatabaseProvider provider, Action<IWebHostBuilder>? configure = null)
+    {
+        var database = await TestDatabase.CreateAsync(provider);
+        var factory = new PartnerApiFactory(database, configure);
+        // Must come before the server is created, which the constructor's CreateClient does.
+        factory.UseKestrel(0);
+        return new TestApp(database, factory);
+    }
+
+    /// <summary>The server's address: <c>http://localhost/</c> in memory, <c>http://127.0.0.1:port/</c> on Kestrel.</summary>
+    public Uri BaseAddress => Client.BaseAddress!;
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Http;
+using Dapper;
+
+namespace Chekt.PartnerApi.Auth;
+
+/// <summary>The scope an endpoint needs (spec §2.3).</summary>
+public sealed record RequiredScope(string Scope);
+
+/// <summary>Marks an endpoint that only a dealer admin's user token may call (connect, disconnect).</summary>
+public sealed record RequireDealerAdmin;
+
+/// <summary>The dealer of the path, after the access rules of spec §2.4 passed.</summary>
+public sealed record DealerAccess(long DealerId, string ExternalDealerId);
+
+/// <summary>
+/// Declarative access control for the partner API. A route group says what it needs and the filters
+/// enforce it: <c>MapPartnerApi()</c> (a valid bearer token), <c>RequireScope(...)</c>,
+/// <c>MapDealerScoped()</c> (the dealer access rules) and <c>RequireDealerAdmin()</c>.
+/// </summary>
+public static class PartnerApiAuthorization
+{
+    public static RouteGroupBuilder MapPartnerApi(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/partner/v1").AddEndpointFilter<BearerTokenFilter>();
+
+    /// <summary>A group under <c>/dealers/{dealerId}</c> whose every endpoint passes the dealer access rules first.</summary>
+    public static RouteGroupBuilder MapDealerScoped(this RouteGroupBuilder api, string pattern = "/dealers/{dealerId}") =>
+        api.MapGroup(pattern).AddEndpointFilter<DealerAccessFilter>();
+
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredScope(scope));
+
+    public static TBuilder RequireDealerAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequireDealerAdmin());
+
+    public static PartnerCaller GetCaller(this HttpContext context) =>
+        context.Features.Get<PartnerCaller>() ?? throw new InvalidOperationException("The endpoint is not behind MapPartnerApi().");
+
+    public static DealerAccess GetDealerAccess(this HttpContext context) =>
+        context.Features.Get<DealerAccess>() ?? throw new InvalidOperationException("The endpoint is not behind MapDealerScoped().");
+
+    /// <summary>Path ids are positive 64-bit integers (spec §7); anything else is 400 naming the parameter.</summary>
+    public static bool TryParseId(object? value, out long id) =>
+        long.TryParse(value as string, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
+
+    public static ApiError InvalidPathId(string name) =>
+        ApiError.Validation(name, $"{name} must be a positive integer.");
+}
+
+/// <summary>Authenticates the bearer token and checks the endpoint's scope (RFC 6750).</summary>
+public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<BearerTokenFilter> logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
+            || !header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
+            || string.IsNullOrWhiteSpace(header.Parameter))
+        {
+            return InvalidToken("A bearer access token is required.");
+        }
+
+        var (caller, reason) = await validator.ValidateAsync(header.Parameter, http.RequestAborted);
+        if (caller is null)
+        {
+            logger.LogInformation("Access token refused: {Reason}", reason);
+            return InvalidToken("The access token is invalid or expired.");
+        }
+
+        http.Features.Set(caller);
+        var endpoint = http.GetEndpoint();
+        foreach (var required in endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [])
+        {
+            if (!caller.Scopes.Contains(required.Scope))
+            {
+                var error = new ApiError(StatusCodes.Status403Forbidden, ErrorCodes.InsufficientScope,
+                    $"The access token lacks the scope '{required.Scope}'.");
+                error.Headers["WWW-Authenticate"] =
+                    $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the required scope.\", scope=\"{required.Scope}\"";
+                return error;
+            }
+        }
+
+        if (endpoint?.Metadata.GetMetadata<RequireDealerAdmin>() is not null)
+        {
+            if (caller.User is null)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden,
+                    "This endpoint needs a dealer user's access token (authorization code flow), not a client-credentials token.");
+            }
+
+            if (!caller.User.IsAdmin)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden, "Only a dealer admin may do this.");
+            }
+        }
+
+        return await next(context);
+    }
+
+    // Note: spec §2.4: every token problem, a missing token included, is 401 with error="invalid_token".
+    private static ApiError InvalidToken(string message)
+    {
+        var error = new ApiError(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidToken, message);
+        error.Headers["WWW-Authenticate"] = $"Bearer realm=\"partner-api\", error=\"invalid_token\", error_description=\"{message}\"";
+        return error;
+    }
+}
+
+/// <summary>
+/// Spec §2.4 for every route under <c>/dealers/{dealerId}</c>: unknown dealer 404; dealer not
+/// connected to the caller's partner 403; a user token of another dealer, or a token narrowed to
+/// another dealer or site, 403.
+/// </summary>
+public sealed class DealerAccessFilter(Db db) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!PartnerApiAuthorization.TryParseId(http.Request.RouteValues["dealerId"], out var dealerId))
+        {
+            return PartnerApiAuthorization.InvalidPathId("dealerId");
+        }
+
+        var caller = http.GetCaller();
+        await using var connection = await db.OpenAsync(http.RequestAborted);
+        var row = await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(new CommandDefinition(
+            """
+            SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt
+            FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId
+            WHERE d.id = @dealerId
+            """,
+            new { dealerId, partnerId = caller.PartnerId }, cancellationToken: http.RequestAborted));
+
+        if (row is null)
+        {
+            return ApiError.NotFound("dealer_not_found", $"Dealer {dealerId} does not exist.");
+        }
+
+        if (row.ExternalDealerId is null || row.DisconnectedAt is not null)
+        {
+            return ApiError.Forbidden("dealer_not_connected", $"Dealer {dealerId} is not connected to your partner account.");
+        }
+
+        if (caller.User is not null && caller.User.DealerId != dealerId)
+        {
+            return ApiError.Forbidden(ErrorCodes.Forbidden, "The access token belongs to a user of another dealer.");
+        }
+
+        if (caller.Narrowing is { } narrowing)
+        {
+            if (narrowing.DealerId != dealerId)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden, "The access token is restricted to another dealer.");
+            }
+
+            if (narrowing.SiteId is { } siteId && http.Request.RouteValues.TryGetValue("siteId", out var rawSite)
+                && PartnerApiAuthorization.TryParseId(rawSite, out var pathSite) && pathSite != siteId)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden, "The access token is restricted to another site.");
+            }
+        }
+
+        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId));
+        return await next(context);
+    }
+
+    private sealed class DealerConnectionRow
+    {
+        public long DealerId { get; init; }
+
+        public string? ExternalDealerId { get; init; }
+
+        public long? DisconnectedAt { get; init; }
+    }
+}
