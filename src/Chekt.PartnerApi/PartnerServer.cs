@@ -2,8 +2,12 @@ using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Cli;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Health;
+using Chekt.PartnerApi.MonitoringStations;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.Contacts;
 using Chekt.PartnerApi.Dealers;
+using Chekt.PartnerApi.Devices;
+using Chekt.PartnerApi.Sites;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration.Memory;
@@ -42,6 +46,10 @@ public static class PartnerServer
 
         var api = app.MapPartnerApi();
         api.MapDealerEndpoints();
+        api.MapSiteEndpoints();
+        api.MapContactEndpoints();
+        api.MapMonitoringStationEndpoints();
+        api.MapDeviceEndpoints();
         return app;
     }
 
@@ -70,6 +78,8 @@ public static class PartnerServer
         services.AddSingleton<RevokedAccessTokens>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<TokenEndpointRateLimiter>();
+        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.SectionName));
+        services.AddSingleton<ClientRateLimiter>();
         services.AddSingleton<LoginSession>();
         services.AddSingleton<DataProtectionKeyRepository>();
         services.AddDataProtection().SetApplicationName("chekt-partner-api");

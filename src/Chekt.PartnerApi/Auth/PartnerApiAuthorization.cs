@@ -22,12 +22,27 @@ public sealed record DealerAccess(long DealerId, string ExternalDealerId);
 /// </summary>
 public static class PartnerApiAuthorization
 {
+    /// <summary>
+    /// <c>/partner/v1</c>: a valid bearer token, then the client's rate limit, then the endpoint's
+    /// scope, then no query parameters beyond those the endpoint declares.
+    /// </summary>
     public static RouteGroupBuilder MapPartnerApi(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/partner/v1").AddEndpointFilter<BearerTokenFilter>();
+        app.MapGroup("/partner/v1")
+            .AddEndpointFilter<BearerTokenFilter>()
+            .AddEndpointFilter<ClientRateLimitFilter>()
+            .AddEndpointFilter<ScopeFilter>()
+            .AddEndpointFilter<QueryParameterFilter>();
 
-    /// <summary>A group under <c>/dealers/{dealerId}</c> whose every endpoint passes the dealer access rules first.</summary>
+    /// <summary>A group under <c>/dealers/{dealerId}</c> whose every endpoint passes the dealer access rules first, then idempotency.</summary>
     public static RouteGroupBuilder MapDealerScoped(this RouteGroupBuilder api, string pattern = "/dealers/{dealerId}") =>
-        api.MapGroup(pattern).AddEndpointFilter<DealerAccessFilter>();
+        api.MapGroup(pattern).AddEndpointFilter<DealerAccessFilter>().AddEndpointFilter<IdempotencyFilter>();
+
+    /// <summary>A group under <c>/sites/{siteId}</c> of a dealer group: the site must belong to the path's dealer (else 404).</summary>
+    public static RouteGroupBuilder MapSiteScoped(this RouteGroupBuilder dealer) =>
+        dealer.MapGroup("/sites/{siteId}").AddEndpointFilter<SiteAccessFilter>();
+
+    public static SiteAccess GetSiteAccess(this HttpContext context) =>
+        context.Features.Get<SiteAccess>() ?? throw new InvalidOperationException("The endpoint is not behind MapSiteScoped().");
 
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredScope(scope));
@@ -49,7 +64,39 @@ public static class PartnerApiAuthorization
         ApiError.Validation(name, $"{name} must be a positive integer.");
 }
 
-/// <summary>Authenticates the bearer token and checks the endpoint's scope (RFC 6750).</summary>
+/// <summary>The site of the path, known to belong to the path's dealer.</summary>
+public sealed record SiteAccess(long SiteId, string ExternalSiteId);
+
+/// <summary>A site that is not the path dealer's is 404, exactly as if it did not exist (spec §2.4).</summary>
+public sealed class SiteAccessFilter(Db db) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var siteId))
+        {
+            return PartnerApiAuthorization.InvalidPathId("siteId");
+        }
+
+        var dealer = http.GetDealerAccess();
+        string? externalSiteId;
+        await using (var connection = await db.OpenAsync(http.RequestAborted))
+        {
+            externalSiteId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT external_site_id FROM sites WHERE id = @siteId AND dealer_id = @dealerId",
+                new { siteId, dealerId = dealer.DealerId }, cancellationToken: http.RequestAborted));
+        }
+        if (externalSiteId is null)
+        {
+            return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist.");
+        }
+
+        http.Features.Set(new SiteAccess(siteId, externalSiteId));
+        return await next(context);
+    }
+}
+
+/// <summary>Authenticates the bearer token (RFC 6750); the scope is checked by <see cref="ScopeFilter"/> after the rate limit.</summary>
 public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<BearerTokenFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -70,33 +117,6 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
         }
 
         http.Features.Set(caller);
-        var endpoint = http.GetEndpoint();
-        foreach (var required in endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [])
-        {
-            if (!caller.Scopes.Contains(required.Scope))
-            {
-                var error = new ApiError(StatusCodes.Status403Forbidden, ErrorCodes.InsufficientScope,
-                    $"The access token lacks the scope '{required.Scope}'.");
-                error.Headers["WWW-Authenticate"] =
-                    $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the required scope.\", scope=\"{required.Scope}\"";
-                return error;
-            }
-        }
-
-        if (endpoint?.Metadata.GetMetadata<RequireDealerAdmin>() is not null)
-        {
-            if (caller.User is null)
-            {
-                return ApiError.Forbidden(ErrorCodes.Forbidden,
-                    "This endpoint needs a dealer user's access token (authorization code flow), not a client-credentials token.");
-            }
-
-            if (!caller.User.IsAdmin)
-            {
-                return ApiError.Forbidden(ErrorCodes.Forbidden, "Only a dealer admin may do this.");
-            }
-        }
-
         return await next(context);
     }
 
@@ -125,14 +145,19 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         }
 
         var caller = http.GetCaller();
-        await using var connection = await db.OpenAsync(http.RequestAborted);
-        var row = await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(new CommandDefinition(
-            """
-            SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt
-            FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId
-            WHERE d.id = @dealerId
-            """,
-            new { dealerId, partnerId = caller.PartnerId }, cancellationToken: http.RequestAborted));
+        DealerConnectionRow? row;
+        await using (var connection = await db.OpenAsync(http.RequestAborted))
+        {
+            // Note: the connection goes back to the pool before the rest of the request runs; holding
+            // it across next() would let concurrent requests exhaust the pool waiting on each other.
+            row = await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(new CommandDefinition(
+                """
+                SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt
+                FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId
+                WHERE d.id = @dealerId
+                """,
+                new { dealerId, partnerId = caller.PartnerId }, cancellationToken: http.RequestAborted));
+        }
 
         if (row is null)
         {
@@ -174,5 +199,46 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         public string? ExternalDealerId { get; init; }
 
         public long? DisconnectedAt { get; init; }
+    }
+}
+
+/// <summary>
+/// The endpoint's scope (403 insufficient_scope, RFC 6750 §3.1) and, for connect/disconnect, a dealer
+/// admin's user token. Runs after the rate limit, so refused requests are counted and carry its headers.
+/// </summary>
+public sealed class ScopeFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var caller = http.GetCaller();
+        var endpoint = http.GetEndpoint();
+        foreach (var required in endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [])
+        {
+            if (!caller.Scopes.Contains(required.Scope))
+            {
+                var error = new ApiError(StatusCodes.Status403Forbidden, ErrorCodes.InsufficientScope,
+                    $"The access token lacks the scope '{required.Scope}'.");
+                error.Headers["WWW-Authenticate"] =
+                    $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the required scope.\", scope=\"{required.Scope}\"";
+                return error;
+            }
+        }
+
+        if (endpoint?.Metadata.GetMetadata<RequireDealerAdmin>() is not null)
+        {
+            if (caller.User is null)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden,
+                    "This endpoint needs a dealer user's access token (authorization code flow), not a client-credentials token.");
+            }
+
+            if (!caller.User.IsAdmin)
+            {
+                return ApiError.Forbidden(ErrorCodes.Forbidden, "Only a dealer admin may do this.");
+            }
+        }
+
+        return await next(context);
     }
 }

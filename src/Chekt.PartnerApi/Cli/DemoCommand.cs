@@ -162,7 +162,14 @@ public static class DemoCommand
             -d '{"external_contact_id":"1234","first_name":"John","last_name":"Doe","phone_number":"1234567890","email":"john.doe@example.com"}'
           curl -s "$BASE/partner/v1/dealers/$DEALER/sites/$SITE_ID/contacts" -H "Authorization: Bearer $TOKEN"
 
-          # 5. A dealer user's token (needed to connect or disconnect a dealer): open this in a browser,
+          # 5. A monitoring station, and cameras at the site (devices are created in bulk)
+          curl -s -X POST "$BASE/partner/v1/dealers/$DEALER/monitoring-stations" -H "Authorization: Bearer $TOKEN" \
+            -H "Content-Type: application/json" -d '{"external_monitoring_station_id":"ms-1","name":"Central Station"}'
+          curl -s -X POST "$BASE/partner/v1/dealers/$DEALER/sites/$SITE_ID/devices" -H "Authorization: Bearer $TOKEN" \
+            -H "Content-Type: application/json" -H "Idempotency-Key: $(date +%s)" \
+            -d '[{"external_device_id":"cam-1","device_type":"camera","zone_number":"001"}]'
+
+          # 6. A dealer user's token (needed to connect or disconnect a dealer): open this in a browser,
           #    sign in as {{AdminEmail}}, allow, and copy the code from the address bar
           #    of the redirect ({{WebRedirectUri}}?code=...).
           open "$BASE/authorize?response_type=code&client_id={{seed.Web.ClientId}}&redirect_uri={{Uri.EscapeDataString(WebRedirectUri)}}&scope=openid%20offline_access%20read:dealer&state=xyz"

@@ -21,7 +21,8 @@ public static class DealerEndpoints
     public static RouteGroupBuilder MapDealerEndpoints(this RouteGroupBuilder api)
     {
         // Note: connect acts on the signed-in user's own dealer, so it has no {dealerId} and no dealer filter.
-        api.MapPut("/dealers/connect", ConnectAsync).RequireDealerAdmin().WithName("ConnectDealer").WithTags("Dealers");
+        api.MapPut("/dealers/connect", ConnectAsync).RequireDealerAdmin().AddEndpointFilter<IdempotencyFilter>()
+            .WithName("ConnectDealer").WithTags("Dealers");
 
         var dealer = api.MapDealerScoped().WithTags("Dealers");
         dealer.MapGet("", GetAsync).RequireScope(Scopes.ReadDealer).WithName("GetDealer");
@@ -91,6 +92,7 @@ public static class DealerEndpoints
         var access = context.GetDealerAccess();
         await using var connection = await db.OpenAsync(cancellationToken);
         var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken));
+        ETags.Set(context, dealer.Version);
         return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
     }
 
@@ -116,17 +118,21 @@ public static class DealerEndpoints
             return invalid;
         }
 
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
         var access = context.GetDealerAccess();
-        var columns = new[] { "company_name", "company_address1", "company_address2", "company_email", "company_phone_number" }
-            .Where(body.Has)
-            .Select(column => $"{column} = @{column}");
-        var set = string.Join(", ", columns.Append("version = version + 1").Append("updated_at = @now"));
+        var columns = new[] { "company_name", "company_address1", "company_address2", "company_email", "company_phone_number" }.Where(body.Has);
         await using var connection = await db.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE dealers SET {set} WHERE id = @dealerId",
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE dealers SET {PartialUpdate.SetClause(columns)} WHERE id = @dealerId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
             new
             {
                 dealerId = access.DealerId,
+                expectedVersion,
                 company_name = request.CompanyName,
                 company_address1 = request.CompanyAddress1,
                 company_address2 = request.CompanyAddress2,
@@ -135,7 +141,13 @@ public static class DealerEndpoints
                 now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return ETags.PreconditionFailed();
+        }
+
         var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken));
+        ETags.Set(context, dealer.Version);
         return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
     }
 

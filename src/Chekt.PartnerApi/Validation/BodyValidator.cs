@@ -15,16 +15,16 @@ public sealed class BodyValidator
 
     public void Add(string field, string message) => _errors.Add(new ErrorDetail(field, message));
 
-    /// <summary>A required string: present, not null, not blank, within its length.</summary>
-    public void Required(string field, string? value, int maxLength)
+    /// <summary>A required string: present, not null, not blank, within its length, and of its format.</summary>
+    public void Required(string field, string? value, int maxLength, Func<string, string?>? format = null)
     {
         if (value is null)
         {
             Add(field, $"{field} is required.");
         }
-        else
+        else if (Text(field, value, maxLength, required: true) && format?.Invoke(value) is { } problem)
         {
-            Text(field, value, maxLength, required: true);
+            Add(field, $"{field} {problem}");
         }
     }
 
@@ -66,6 +66,9 @@ public sealed class BodyValidator
 
     public static string? Phone(string value) =>
         FieldRules.IsValidPhone(value) ? null : "must be a phone number: digits, an optional leading +, spaces, dashes, dots or parentheses.";
+
+    public static string? TimeZone(string value) =>
+        FieldRules.IsIanaTimeZone(value) ? null : "must be an IANA time zone id such as Asia/Seoul or America/New_York.";
 
     private bool Text(string field, string value, int maxLength, bool required)
     {

@@ -37,6 +37,14 @@ public static partial class FieldRules
         return digits is >= 3 and <= 20;
     }
 
+    /// <summary>
+    /// An IANA time zone id known to this machine's tz database (e.g. <c>Asia/Seoul</c>); Windows ids
+    /// such as "Korea Standard Time" are refused even where the platform would translate them.
+    /// </summary>
+    public static bool IsIanaTimeZone(string value) =>
+        value.Length <= 64 && TimeZoneInfo.TryFindSystemTimeZoneById(value, out var zone) && zone.HasIanaId
+        && string.Equals(zone.Id, value, StringComparison.Ordinal);
+
     /// <summary>An absolute http(s) URL without a fragment (RFC 6749 §3.1.2 for redirect URIs).</summary>
     public static bool IsAbsoluteHttpUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri)
@@ -45,9 +53,9 @@ public static partial class FieldRules
         && string.IsNullOrEmpty(uri.Fragment)
         && !value.Contains('#', StringComparison.Ordinal);
 
-    [GeneratedRegex(@"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex EmailPattern();
 
-    [GeneratedRegex(@"^\+?[0-9 ().-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\+?[0-9 ().-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex PhonePattern();
 }

@@ -1,0 +1,209 @@
+using System.Data.Common;
+using Chekt.PartnerApi.Auth;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.Validation;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Chekt.PartnerApi.Contacts;
+
+/// <summary>The Contacts API (seed 002): the five endpoints under <c>/dealers/{dealerId}/sites/{siteId}/contacts</c>.</summary>
+public static class ContactEndpoints
+{
+    private const string SelectContacts =
+        """
+        SELECT id AS Id, external_contact_id AS ExternalContactId, first_name AS FirstName, last_name AS LastName,
+               phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
+        FROM contacts
+        """;
+
+    public static RouteGroupBuilder MapContactEndpoints(this RouteGroupBuilder api)
+    {
+        var site = api.MapDealerScoped().MapSiteScoped().WithTags("Contacts");
+        site.MapPost("/contacts", CreateAsync).RequireScope(Scopes.CreateSiteContacts).WithName("CreateContact");
+        site.MapGet("/contacts", ListAsync).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListContacts");
+        site.MapGet("/contacts/{contactId}", GetAsync).RequireScope(Scopes.ReadSiteContacts).WithName("GetContact");
+        site.MapPut("/contacts/{contactId}", UpdateAsync).RequireScope(Scopes.UpdateSiteContacts).WithName("UpdateContact");
+        site.MapDelete("/contacts/{contactId}", DeleteAsync).RequireScope(Scopes.DeleteSiteContacts).WithName("DeleteContact");
+        return api;
+    }
+
+    private static async Task<Results<Created<ContactResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateContactRequest, cancellationToken);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var request = read.Body!.Value;
+        var validator = new BodyValidator();
+        validator.Required("external_contact_id", request.ExternalContactId, FieldRules.ExternalIdMaxLength);
+        validator.Required("first_name", request.FirstName, FieldRules.NameMaxLength);
+        validator.Required("last_name", request.LastName, FieldRules.NameMaxLength);
+        validator.Optional("phone_number", request.PhoneNumber, FieldRules.PhoneMaxLength, BodyValidator.Phone);
+        validator.Optional("email", request.Email, FieldRules.EmailMaxLength, BodyValidator.Email);
+        if (validator.Error is { } invalid)
+        {
+            return invalid;
+        }
+
+        var dealer = context.GetDealerAccess();
+        var site = context.GetSiteAccess();
+        await using var connection = await db.OpenAsync(cancellationToken);
+        long contactId;
+        try
+        {
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            contactId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone_number, email, created_at, updated_at)
+                VALUES (@siteId, @ExternalContactId, @FirstName, @LastName, @PhoneNumber, @Email, @now, @now)
+                RETURNING id
+                """,
+                new { siteId = site.SiteId, request.ExternalContactId, request.FirstName, request.LastName, request.PhoneNumber, request.Email, now },
+                cancellationToken: cancellationToken));
+        }
+        catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
+        {
+            return ApiError.Conflict(ErrorCodes.Conflict, $"A contact with external_contact_id '{request.ExternalContactId}' already exists on this site.", "external_contact_id");
+        }
+        catch (DbException exception) when (DbErrors.IsForeignKeyViolation(exception))
+        {
+            return ApiError.NotFound("site_not_found", $"Site {site.SiteId} does not exist."); // deleted meanwhile
+        }
+
+        var contact = await ReadAsync(connection, site.SiteId, contactId, cancellationToken);
+        if (contact is null)
+        {
+            return ApiError.NotFound("site_not_found", $"Site {site.SiteId} does not exist.");
+        }
+
+        ETags.Set(context, contact.Version);
+        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contactId}", contact.AsDto());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    {
+        var (page, pageError) = Page.Read(context.Request);
+        if (pageError is not null)
+        {
+            return pageError;
+        }
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<ContactRow>(new CommandDefinition(
+            SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id LIMIT @fetch",
+            new { siteId = context.GetSiteAccess().SiteId, after = page.After, fetch = page.FetchCount },
+            cancellationToken: cancellationToken))).ToList();
+        return TypedResults.Ok<IReadOnlyList<ContactResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+    }
+
+    private static async Task<Results<Ok<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)
+    {
+        if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
+        {
+            return PartnerApiAuthorization.InvalidPathId("contactId");
+        }
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var contact = await ReadAsync(connection, context.GetSiteAccess().SiteId, id, cancellationToken);
+        if (contact is null)
+        {
+            return ContactNotFound(id);
+        }
+
+        ETags.Set(context, contact.Version);
+        return TypedResults.Ok(contact.AsDto());
+    }
+
+    private static async Task<Results<Ok<ContactResponse>, ApiError>> UpdateAsync(HttpContext context, string contactId, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
+        {
+            return PartnerApiAuthorization.InvalidPathId("contactId");
+        }
+
+        var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateContactRequest, cancellationToken);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var (body, request) = (read.Body!, read.Body!.Value);
+        var validator = new BodyValidator();
+        validator.Update(body, "first_name", request.FirstName, FieldRules.NameMaxLength, required: true);
+        validator.Update(body, "last_name", request.LastName, FieldRules.NameMaxLength, required: true);
+        validator.Update(body, "phone_number", request.PhoneNumber, FieldRules.PhoneMaxLength, format: BodyValidator.Phone);
+        validator.Update(body, "email", request.Email, FieldRules.EmailMaxLength, format: BodyValidator.Email);
+        if (validator.Error is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
+        var siteId = context.GetSiteAccess().SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var columns = new[] { "first_name", "last_name", "phone_number", "email" }.Where(body.Has);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            new
+            {
+                id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                first_name = request.FirstName, last_name = request.LastName, phone_number = request.PhoneNumber, email = request.Email,
+            },
+            cancellationToken: cancellationToken));
+        var contact = await ReadAsync(connection, siteId, id, cancellationToken);
+        if (contact is null)
+        {
+            return ContactNotFound(id);
+        }
+
+        if (updated == 0)
+        {
+            return ETags.PreconditionFailed();
+        }
+
+        ETags.Set(context, contact.Version);
+        return TypedResults.Ok(contact.AsDto());
+    }
+
+    private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)
+    {
+        if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
+        {
+            return PartnerApiAuthorization.InvalidPathId("contactId");
+        }
+
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
+        var siteId = context.GetSiteAccess().SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM contacts WHERE id = @id AND site_id = @siteId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+            new { id, siteId, expectedVersion }, cancellationToken: cancellationToken));
+        if (deleted == 0)
+        {
+            return await ReadAsync(connection, siteId, id, cancellationToken) is null ? ContactNotFound(id) : ETags.PreconditionFailed();
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    // Note: the site is part of every lookup, so a contact id of another site (or dealer) is 404.
+    private static Task<ContactRow?> ReadAsync(DbConnection connection, long siteId, long contactId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<ContactRow>(new CommandDefinition(
+            SelectContacts + " WHERE id = @contactId AND site_id = @siteId", new { contactId, siteId }, cancellationToken: cancellationToken));
+
+    private static ApiError ContactNotFound(long contactId) => ApiError.NotFound("contact_not_found", $"Contact {contactId} does not exist.");
+}

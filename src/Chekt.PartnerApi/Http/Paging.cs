@@ -1,0 +1,59 @@
+using System.Globalization;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Chekt.PartnerApi.Http;
+
+/// <summary>
+/// List paging (spec §7): bare arrays ordered by id, <c>limit</c> 1–1000 (default 1000) and
+/// <c>after</c> (an id); when more items remain, <c>Link: &lt;…?limit=…&amp;after=…&gt;; rel="next"</c>.
+/// </summary>
+public readonly record struct Page(int Limit, long After)
+{
+    public const int MaxLimit = 1000;
+
+    /// <summary>Reads limit and after; an error names the parameter.</summary>
+    public static (Page Page, ApiError? Error) Read(HttpRequest request)
+    {
+        var limit = MaxLimit;
+        long after = 0;
+        if (request.Query.TryGetValue("limit", out var rawLimit))
+        {
+            if (rawLimit.Count != 1 || !int.TryParse(rawLimit[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit)
+            {
+                return (default, ApiError.Validation("limit", $"limit must be an integer from 1 to {MaxLimit}."));
+            }
+        }
+
+        if (request.Query.TryGetValue("after", out var rawAfter))
+        {
+            if (rawAfter.Count != 1 || !long.TryParse(rawAfter[0], NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 1)
+            {
+                return (default, ApiError.Validation("after", "after must be a positive integer id."));
+            }
+        }
+
+        return (new Page(limit, after), null);
+    }
+
+    /// <summary>Trims the one extra row fetched to learn whether more remain, and sets the Link header.</summary>
+    public IReadOnlyList<T> Finish<T>(HttpContext context, IReadOnlyList<T> rows, Func<T, long> id)
+    {
+        if (rows.Count <= Limit)
+        {
+            return rows;
+        }
+
+        var page = rows.Take(Limit).ToList();
+        var request = context.Request;
+        var next = QueryHelpers.AddQueryString(request.PathBase + request.Path, new Dictionary<string, string?>
+        {
+            ["limit"] = Limit.ToString(CultureInfo.InvariantCulture),
+            ["after"] = id(page[^1]).ToString(CultureInfo.InvariantCulture),
+        });
+        context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
+        return page;
+    }
+
+    /// <summary>Rows to fetch: one more than the limit.</summary>
+    public int FetchCount => Limit + 1;
+}

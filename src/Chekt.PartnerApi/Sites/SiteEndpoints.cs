@@ -1,0 +1,304 @@
+using System.Data.Common;
+using Chekt.PartnerApi.Auth;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.Validation;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Chekt.PartnerApi.Sites;
+
+/// <summary>The Sites API (spec §4): a dealer's sites and their arming settings.</summary>
+public static class SiteEndpoints
+{
+    private const string SelectSites =
+        """
+        SELECT s.id AS Id, s.external_site_id AS ExternalSiteId, s.name AS Name, s.monitoring_station_id AS MonitoringStationId,
+               m.external_monitoring_station_id AS ExternalMonitoringStationId, s.account_number AS AccountNumber,
+               s.address1 AS Address1, s.address2 AS Address2, s.timezone AS Timezone, s.is_activated AS IsActivated,
+               s.security_type AS SecurityType, s.version AS Version, s.created_at AS CreatedAt
+        FROM sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id
+        """;
+
+    public static RouteGroupBuilder MapSiteEndpoints(this RouteGroupBuilder api)
+    {
+        var dealer = api.MapDealerScoped().WithTags("Sites");
+        dealer.MapPost("/sites", CreateAsync).RequireScope(Scopes.CreateSites).WithName("CreateSite");
+        dealer.MapGet("/sites", ListAsync).RequireScope(Scopes.ReadSites).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListSites");
+
+        var site = dealer.MapSiteScoped();
+        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithName("GetSite");
+        site.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateSite");
+        site.MapDelete("", DeleteAsync).RequireScope(Scopes.DeleteSites).WithName("DeleteSite");
+        site.MapGet("/arming-settings", GetArmingSettingsAsync).RequireScope(Scopes.ReadSites).WithName("GetArmingSettings");
+        site.MapPatch("/arming-settings", UpdateArmingSettingsAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateArmingSettings");
+        return api;
+    }
+
+    private static async Task<Results<Created<SiteResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateSiteRequest, cancellationToken);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var request = read.Body!.Value;
+        var validator = new BodyValidator();
+        validator.Required("external_site_id", request.ExternalSiteId, FieldRules.ExternalIdMaxLength);
+        validator.Required("name", request.Name, FieldRules.NameMaxLength);
+        validator.Required("timezone", request.Timezone, FieldRules.TextMaxLength, BodyValidator.TimeZone);
+
+        validator.Optional("account_number", request.AccountNumber, FieldRules.TextMaxLength);
+        validator.Optional("address1", request.Address1, FieldRules.TextMaxLength);
+        validator.Optional("address2", request.Address2, FieldRules.TextMaxLength);
+        if (request.MonitoringStationId is <= 0)
+        {
+            validator.Add("monitoring_station_id", "monitoring_station_id must be a positive integer.");
+        }
+
+        if (validator.Error is { } invalid)
+        {
+            return invalid;
+        }
+
+        var dealer = context.GetDealerAccess();
+        if (context.GetCaller().Narrowing?.SiteId is not null)
+        {
+            return ApiError.Forbidden(ErrorCodes.Forbidden, "The access token is restricted to one site.");
+        }
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        if (request.MonitoringStationId is { } stationId && !await StationOfDealerAsync(connection, dealer.DealerId, stationId, cancellationToken))
+        {
+            return UnknownStation();
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        long siteId;
+        try
+        {
+            siteId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                INSERT INTO sites (dealer_id, external_site_id, name, monitoring_station_id, account_number, address1, address2, timezone, created_at, updated_at)
+                VALUES (@dealerId, @ExternalSiteId, @Name, @MonitoringStationId, @AccountNumber, @Address1, @Address2, @Timezone, @now, @now)
+                RETURNING id
+                """,
+                new
+                {
+                    dealerId = dealer.DealerId, request.ExternalSiteId, request.Name, request.MonitoringStationId, request.AccountNumber,
+                    request.Address1, request.Address2, request.Timezone, now,
+                },
+                cancellationToken: cancellationToken));
+        }
+        catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
+        {
+            return ApiError.Conflict(ErrorCodes.Conflict, $"A site with external_site_id '{request.ExternalSiteId}' already exists for this dealer.", "external_site_id");
+        }
+        catch (DbException exception) when (DbErrors.IsForeignKeyViolation(exception))
+        {
+            return UnknownStation();
+        }
+
+        var site = await ReadAsync(connection, siteId, cancellationToken);
+        if (site is null)
+        {
+            return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist."); // deleted by a concurrent request
+        }
+
+        ETags.Set(context, site.Version);
+        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{siteId}", site.AsDto());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<SiteResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    {
+        var (page, pageError) = Page.Read(context.Request);
+        if (pageError is not null)
+        {
+            return pageError;
+        }
+
+        var dealer = context.GetDealerAccess();
+        var onlySite = context.GetCaller().Narrowing?.SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<SiteRow>(new CommandDefinition(
+            SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlySite") + " ORDER BY s.id LIMIT @fetch",
+            new { dealerId = dealer.DealerId, after = page.After, onlySite, fetch = page.FetchCount },
+            cancellationToken: cancellationToken))).ToList();
+        return TypedResults.Ok<IReadOnlyList<SiteResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+    }
+
+    private static async Task<Results<Ok<SiteResponse>, ApiError>> GetAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
+        if (site is null)
+        {
+            return SiteNotFound(context);
+        }
+
+        ETags.Set(context, site.Version);
+        return TypedResults.Ok(site.AsDto());
+    }
+
+    private static async Task<Results<Ok<SiteResponse>, ApiError>> UpdateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateSiteRequest, cancellationToken);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var (body, request) = (read.Body!, read.Body!.Value);
+        var validator = new BodyValidator();
+        validator.Update(body, "name", request.Name, FieldRules.NameMaxLength, required: true);
+        validator.Update(body, "timezone", request.Timezone, FieldRules.TextMaxLength, required: true, format: BodyValidator.TimeZone);
+        validator.Update(body, "account_number", request.AccountNumber, FieldRules.TextMaxLength);
+        validator.Update(body, "address1", request.Address1, FieldRules.TextMaxLength);
+        validator.Update(body, "address2", request.Address2, FieldRules.TextMaxLength);
+        if (request.MonitoringStationId is <= 0)
+        {
+            validator.Add("monitoring_station_id", "monitoring_station_id must be a positive integer.");
+        }
+
+        if (validator.Error is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
+        var dealer = context.GetDealerAccess();
+        var siteId = context.GetSiteAccess().SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        if (request.MonitoringStationId is { } stationId && !await StationOfDealerAsync(connection, dealer.DealerId, stationId, cancellationToken))
+        {
+            return UnknownStation();
+        }
+
+        var columns = new[] { "name", "timezone", "monitoring_station_id", "account_number", "address1", "address2" }.Where(body.Has);
+        try
+        {
+            var updated = await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE sites SET {PartialUpdate.SetClause(columns)} WHERE id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+                new
+                {
+                    siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    name = request.Name, timezone = request.Timezone, monitoring_station_id = request.MonitoringStationId,
+                    account_number = request.AccountNumber, address1 = request.Address1, address2 = request.Address2,
+                },
+                cancellationToken: cancellationToken));
+            if (updated == 0)
+            {
+                return await ReadAsync(connection, siteId, cancellationToken) is null ? SiteNotFound(context) : ETags.PreconditionFailed();
+            }
+        }
+        catch (DbException exception) when (DbErrors.IsForeignKeyViolation(exception))
+        {
+            return UnknownStation();
+        }
+
+        var site = await ReadAsync(connection, siteId, cancellationToken);
+        if (site is null)
+        {
+            return SiteNotFound(context);
+        }
+
+        ETags.Set(context, site.Version);
+        return TypedResults.Ok(site.AsDto());
+    }
+
+    private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    {
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
+        var siteId = context.GetSiteAccess().SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        // Contacts and devices go with the site (ON DELETE CASCADE).
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM sites WHERE id = @siteId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+            new { siteId, expectedVersion }, cancellationToken: cancellationToken));
+        if (deleted == 0)
+        {
+            return await ReadAsync(connection, siteId, cancellationToken) is null ? SiteNotFound(context) : ETags.PreconditionFailed();
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<ArmingSettingsResponse>, ApiError>> GetArmingSettingsAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
+        if (site is null)
+        {
+            return SiteNotFound(context);
+        }
+
+        ETags.Set(context, site.Version);
+        return TypedResults.Ok(site.AsArmingSettings());
+    }
+
+    private static async Task<Results<Ok<ArmingSettingsResponse>, ApiError>> UpdateArmingSettingsAsync(
+        HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateArmingSettingsRequest, cancellationToken);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        if (read.Body!.Value.SecurityType is not (>= 1 and <= 4))
+        {
+            return ApiError.Validation("security_type", "security_type is required and must be 1, 2, 3 or 4.");
+        }
+
+        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        if (ifMatchError is not null)
+        {
+            return ifMatchError;
+        }
+
+        var siteId = context.GetSiteAccess().SiteId;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE sites SET {PartialUpdate.SetClause(["security_type"])} WHERE id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            new { siteId, expectedVersion, security_type = read.Body.Value.SecurityType, now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
+            cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return await ReadAsync(connection, siteId, cancellationToken) is null ? SiteNotFound(context) : ETags.PreconditionFailed();
+        }
+
+        var site = await ReadAsync(connection, siteId, cancellationToken);
+        if (site is null)
+        {
+            return SiteNotFound(context);
+        }
+
+        ETags.Set(context, site.Version);
+        return TypedResults.Ok(site.AsArmingSettings());
+    }
+
+    private static Task<SiteRow?> ReadAsync(DbConnection connection, long siteId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<SiteRow>(new CommandDefinition(SelectSites + " WHERE s.id = @siteId", new { siteId }, cancellationToken: cancellationToken));
+
+    private static async Task<bool> StationOfDealerAsync(DbConnection connection, long dealerId, long stationId, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM monitoring_stations WHERE id = @stationId AND dealer_id = @dealerId",
+            new { stationId, dealerId }, cancellationToken: cancellationToken)) is not null;
+
+    private static ApiError UnknownStation() =>
+        ApiError.Validation("monitoring_station_id", "monitoring_station_id is not a monitoring station of this dealer.");
+
+    private static ApiError SiteNotFound(HttpContext context) =>
+        ApiError.NotFound("site_not_found", $"Site {context.GetSiteAccess().SiteId} does not exist.");
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Chekt.PartnerApi.Data;
+
+namespace Chekt.PartnerApi.Tests.Infrastructure;
+
+/// <summary>A running server with one partner, its M2M client and token, and one connected dealer.</summary>
+public sealed class ApiWorld : IAsyncDisposable
+{
+    private ApiWorld(TestApp app, long partnerId, SeededClient client, long dealerId, string token)
+    {
+        App = app;
+        PartnerId = partnerId;
+        Client = client;
+        DealerId = dealerId;
+        Token = token;
+    }
+
+    public TestApp App { get; }
+
+    public long PartnerId { get; }
+
+    public SeededClient Client { get; }
+
+    public long DealerId { get; }
+
+    public string Token { get; }
+
+    public string DealerPath => $"/partner/v1/dealers/{DealerId}";
+
+    public static async Task<ApiWorld> StartAsync(DatabaseProvider provider)
+    {
+        var app = await TestApp.StartAsync(provider);
+        var partner = await Seed.PartnerAsync(app);
+        var client = await Seed.ClientAsync(app, partner);
+        var dealer = await Seed.DealerAsync(app);
+        await Seed.ConnectAsync(app, partner, dealer, "dealer-1");
+        return new ApiWorld(app, partner, client, dealer, await Seed.ClientCredentialsTokenAsync(app, client));
+    }
+
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? json = null, string? token = null) =>
+        App.Client.SendAsync(Seed.Authorized(method, path, token ?? Token, json));
+
+    /// <summary>Sends and expects a success; returns the JSON body (or default for 204).</summary>
+    public async Task<JsonElement> OkAsync(HttpMethod method, string path, string? json = null)
+    {
+        var response = await SendAsync(method, path, json);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public async Task<long> CreateSiteAsync(string externalId = "site-1", long? stationId = null, long? dealerId = null)
+    {
+        var station = stationId is null ? "" : $",\"monitoring_station_id\":{stationId}";
+        var site = await OkAsync(HttpMethod.Post, $"/partner/v1/dealers/{dealerId ?? DealerId}/sites",
+            $"{{\"external_site_id\":\"{externalId}\",\"name\":\"Site {externalId}\",\"timezone\":\"Asia/Seoul\"{station}}}");
+        return site.GetProperty("site_id").GetInt64();
+    }
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+}
