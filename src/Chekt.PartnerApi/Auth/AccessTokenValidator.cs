@@ -29,11 +29,43 @@ public sealed class AccessTokenValidator(
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
     private static readonly TimeSpan LookupCacheLifetime = TimeSpan.FromSeconds(30);
 
+    // Note: a token that passed every check is remembered (keyed by its exact text, so nothing about
+    // it can differ) until it expires, but at most as long as the client and user lookups are cached;
+    // revocation is still checked on every use.
+    private const int MaxRememberedTokens = 10_000;
+    private readonly ConcurrentDictionary<string, RememberedToken> _validated = new(StringComparer.Ordinal);
+
+    private sealed record RememberedToken(PartnerCaller Caller, string Jti, DateTimeOffset ValidUntil);
+
     private readonly ConcurrentDictionary<string, (long PartnerId, DateTimeOffset ReadAt)> _clientPartners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, (DealerUser? User, DateTimeOffset ReadAt)> _users = new();
 
     /// <summary>The caller, or the reason (for the log, never for the client) the token is refused.</summary>
     public async Task<(PartnerCaller? Caller, string? Reason)> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (_validated.TryGetValue(token, out var remembered) && clock.GetUtcNow() < remembered.ValidUntil)
+        {
+            return await revoked.IsRevokedAsync(remembered.Jti, cancellationToken)
+                ? (null, "revoked")
+                : (remembered.Caller, null);
+        }
+
+        var (caller, reason, expires, jti) = await ValidateFullyAsync(token, cancellationToken);
+        if (caller is not null)
+        {
+            if (_validated.Count >= MaxRememberedTokens)
+            {
+                _validated.Clear();
+            }
+
+            var limit = clock.GetUtcNow() + LookupCacheLifetime;
+            _validated[token] = new RememberedToken(caller, jti!, expires + AuthOptions.ClockSkew < limit ? expires + AuthOptions.ClockSkew : limit);
+        }
+
+        return (caller, reason);
+    }
+
+    private async Task<(PartnerCaller? Caller, string? Reason, DateTimeOffset Expires, string? Jti)> ValidateFullyAsync(string token, CancellationToken cancellationToken)
     {
         JsonWebToken jwt;
         try
@@ -42,20 +74,20 @@ public sealed class AccessTokenValidator(
         }
         catch (Exception exception) when (exception is ArgumentException or SecurityTokenMalformedException)
         {
-            return (null, "malformed token");
+            return (null, "malformed token", default, null);
         }
 
         // Note: the algorithm is pinned before any key is looked up: "none", HMAC (including
         // HMAC keyed with our public key) and other algorithms never reach signature validation.
         if (jwt.Alg != SecurityAlgorithms.RsaSha256 || string.IsNullOrEmpty(jwt.Kid))
         {
-            return (null, "algorithm or kid not acceptable");
+            return (null, "algorithm or kid not acceptable", default, null);
         }
 
         var key = await keys.FindPublishedAsync(jwt.Kid, cancellationToken);
         if (key is null)
         {
-            return (null, "unknown kid");
+            return (null, "unknown kid", default, null);
         }
 
         var settings = options.Value;
@@ -76,23 +108,23 @@ public sealed class AccessTokenValidator(
         });
         if (!result.IsValid)
         {
-            return (null, result.Exception?.GetType().Name ?? "invalid token");
+            return (null, result.Exception?.GetType().Name ?? "invalid token", default, null);
         }
 
         if (!jwt.TryGetPayloadValue<string>("azp", out var clientId) || string.IsNullOrEmpty(jwt.Subject) || string.IsNullOrEmpty(jwt.Id))
         {
-            return (null, "missing azp, sub or jti");
+            return (null, "missing azp, sub or jti", default, null);
         }
 
         if (await revoked.IsRevokedAsync(jwt.Id, cancellationToken))
         {
-            return (null, "revoked");
+            return (null, "revoked", default, null);
         }
 
         var partnerId = await GetPartnerIdAsync(clientId, now, cancellationToken);
         if (partnerId is null)
         {
-            return (null, "client no longer exists");
+            return (null, "client no longer exists", default, null);
         }
 
         DealerUser? user = null;
@@ -101,7 +133,7 @@ public sealed class AccessTokenValidator(
             if (!long.TryParse(jwt.Subject, NumberStyles.None, CultureInfo.InvariantCulture, out var userId)
                 || (user = await GetUserAsync(userId, now, cancellationToken)) is null)
             {
-                return (null, "user no longer exists");
+                return (null, "user no longer exists", default, null);
             }
         }
 
@@ -115,11 +147,11 @@ public sealed class AccessTokenValidator(
             narrowing = PartnerClaim.FromElement(claim);
             if (narrowing is null)
             {
-                return (null, "malformed partner claim");
+                return (null, "malformed partner claim", default, null);
             }
         }
 
-        return (new PartnerCaller(clientId, partnerId.Value, user, scopes, narrowing), null);
+        return (new PartnerCaller(clientId, partnerId.Value, user, scopes, narrowing), null, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), jwt.Id);
     }
 
     private async Task<long?> GetPartnerIdAsync(string clientId, DateTimeOffset now, CancellationToken cancellationToken)

@@ -36,6 +36,19 @@ public sealed class Db : IAsyncDisposable
                 builder.Timeout = 5;
             }
 
+            // No session state is kept on pooled connections, so skip the reset round trip, and let
+            // Npgsql prepare the statements every request repeats. Both can be overridden.
+            if (!configured.Contains("Reset", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.NoResetOnClose = true;
+            }
+
+            if (!configured.Contains("Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.MaxAutoPrepare = 64;
+                builder.AutoPrepareMinUsages = 2;
+            }
+
             _postgres = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
         }
         else
@@ -43,7 +56,6 @@ public sealed class Db : IAsyncDisposable
             var builder = new SqliteConnectionStringBuilder(
                 string.IsNullOrWhiteSpace(configured) ? DatabaseOptions.DefaultSqliteConnectionString : configured)
             {
-                ForeignKeys = true,
                 Pooling = true,
             };
             if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource)
@@ -59,12 +71,28 @@ public sealed class Db : IAsyncDisposable
             _sqliteConnectionString = builder.ConnectionString;
             // Note: WAL with synchronous=NORMAL keeps every committed transaction across a process
             // crash (kill -9); only a power loss can drop the last commits before a checkpoint.
+            // Foreign keys are off by default in SQLite and must be switched on per connection.
             _sqliteSessionPragmas =
-                $"PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
+                $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
         }
     }
 
     public DatabaseProvider Provider { get; }
+
+    // Pooled SQLite connections keep their native handle, and with it their session settings, so the
+    // pragmas run once per native connection rather than on every open.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _initializedSqliteSessions = [];
+
+    private bool IsNewSqliteSession(SqliteConnection connection) =>
+        connection.Handle is not { } handle || !_initializedSqliteSessions.TryGetValue(handle, out _);
+
+    private void MarkSqliteSessionReady(SqliteConnection connection)
+    {
+        if (connection.Handle is { } handle)
+        {
+            _initializedSqliteSessions.AddOrUpdate(handle, handle);
+        }
+    }
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
@@ -91,9 +119,14 @@ public sealed class Db : IAsyncDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = _sqliteSessionPragmas;
-            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            if (IsNewSqliteSession(connection))
+            {
+                await using var pragmas = connection.CreateCommand();
+                pragmas.CommandText = _sqliteSessionPragmas;
+                await pragmas.ExecuteNonQueryAsync(cancellationToken);
+                MarkSqliteSessionReady(connection);
+            }
+
             return connection;
         }
         catch
@@ -113,9 +146,14 @@ public sealed class Db : IAsyncDisposable
 
         var connection = new SqliteConnection(_sqliteConnectionString);
         connection.Open();
-        using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = _sqliteSessionPragmas;
-        pragmas.ExecuteNonQuery();
+        if (IsNewSqliteSession(connection))
+        {
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = _sqliteSessionPragmas;
+            pragmas.ExecuteNonQuery();
+            MarkSqliteSessionReady(connection);
+        }
+
         return connection;
     }
 

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Chekt.PartnerApi.Bench;
+
+// The benchmark of bench/README.md: every figure is a ratio against the plain-Kestrel baseline,
+// measured in the same run, alternating A and B and reporting the median of the per-pair ratios.
+var options = BenchOptions.Parse(args);
+var work = Directory.CreateTempSubdirectory("chekt-bench-").FullName;
+var report = new Report(options);
+Console.WriteLine($"Working in {work}");
+
+await using var baseline = await ServiceProcess.StartAsync("baseline", "dotnet", [options.BaselineDll, "--urls", Url(out var baselinePort)],
+    $"http://127.0.0.1:{baselinePort}", "/partner/v1/dealers/1", logFile: Path.Combine(work, "baseline.log"));
+var baselineGet = new WrkRequest("GET", "/partner/v1/dealers/12345", new Dictionary<string, string>());
+
+await using var pg = options.SkipPostgres ? null : await PgCluster.StartAsync();
+var targets = new List<(string Name, string Provider, Func<string, Task<string>> Prepare)>
+{
+    ("SQLite", "Sqlite", async name => $"Data Source={Path.Combine(work, name + ".db")}"),
+};
+if (pg is not null)
+{
+    targets.Add(("PostgreSQL", "Postgres", async name => { await pg.CreateDatabaseAsync(name); return pg.ConnectionString(name); }));
+}
+
+foreach (var (name, provider, prepare) in targets)
+{
+    Console.WriteLine($"Seeding {name}: {options.Dealers} dealers, {options.Dealers * options.SitesPerDealer} sites, {options.Dealers * options.SitesPerDealer * options.ContactsPerSite} contacts...");
+    var connectionString = await prepare("normal");
+    var seeded = await Seeder.SeedAsync(provider, connectionString, options.Dealers, options.SitesPerDealer, options.ContactsPerSite);
+    await using var server = await StartServerAsync(name, provider, connectionString);
+    var token = await TokenAsync(server.BaseUrl, seeded);
+    foreach (var scenario in Scenarios(seeded, token))
+    {
+        await report.MeasureAsync($"{scenario.Name}, {name}", server, scenario.Request, baseline, baselineGet, work);
+    }
+
+    if (provider == "Sqlite" && options.Large)
+    {
+        Console.WriteLine("Seeding the 10x SQLite data set...");
+        var largeConnection = await prepare("large");
+        var large = await Seeder.SeedAsync(provider, largeConnection, options.Dealers * 10, options.SitesPerDealer, options.ContactsPerSite);
+        await using var largeServer = await StartServerAsync(name + " 10x", provider, largeConnection);
+        var largeToken = await TokenAsync(largeServer.BaseUrl, large);
+        foreach (var scenario in Scenarios(large, largeToken).Where(s => s.Name.StartsWith("GET", StringComparison.Ordinal)))
+        {
+            await report.MeasureAsync($"{scenario.Name}, {name} 10x data", largeServer, scenario.Request, baseline, baselineGet, work);
+        }
+    }
+
+    if (provider == "Sqlite")
+    {
+        await report.PeersAsync(server, Scenarios(seeded, token).First().Request, baseline, baselineGet, work, options);
+        if (options.MemoryRequests > 0)
+        {
+            await report.MemoryAsync(server, Scenarios(seeded, token).First().Request, work);
+        }
+    }
+}
+
+var file = Path.Combine(options.ResultsDirectory, $"{DateTime.UtcNow:yyyy-MM-dd-HHmm}.md");
+Directory.CreateDirectory(options.ResultsDirectory);
+await File.WriteAllTextAsync(file, report.Render());
+Console.WriteLine($"Report written to {file}");
+Console.WriteLine(report.Render());
+return 0;
+
+string Url(out int port)
+{
+    port = ServiceProcess.FreePort();
+    return $"http://127.0.0.1:{port}";
+}
+
+async Task<ServiceProcess> StartServerAsync(string name, string provider, string connectionString)
+{
+    var url = Url(out var port);
+    return await ServiceProcess.StartAsync($"server ({name})", "dotnet",
+        [
+            options.ServerDll, "serve", "--urls", url, $"--Database:Provider={provider}", $"--ConnectionStrings:Partner={connectionString}",
+            $"--Auth:Issuer=http://127.0.0.1:{port}/",
+            // Rate limits are a per-client safety net; the benchmark measures the work behind them.
+            "--RateLimit:PermitsPerSecond=0", "--RateLimit:TokenEndpoint:PermitsPerSecond=0", "--RateLimit:TokenEndpoint:PermitsPerSecondPerAddress=0",
+            "--Logging:LogLevel:Default=Warning",
+        ],
+        url, "/readyz", logFile: Path.Combine(work, $"server-{name.Replace(' ', '-')}.log"));
+}
+
+static async Task<string> TokenAsync(string baseUrl, SeededData seeded)
+{
+    using var http = new HttpClient();
+    using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + "/oauth/token")
+    {
+        Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+    };
+    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{seeded.ClientId}:{seeded.ClientSecret}")));
+    var response = await http.SendAsync(request);
+    var body = await response.Content.ReadAsStringAsync();
+    return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString() ?? throw new InvalidOperationException(body);
+}
+
+static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seeded, string token)
+{
+    var auth = new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}" };
+    var json = new Dictionary<string, string>(auth) { ["Content-Type"] = "application/json" };
+    var dealer = $"/partner/v1/dealers/{seeded.DealerId}";
+    var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{seeded.ClientId}:{seeded.ClientSecret}"));
+    const string contact = "{\"external_contact_id\":\"{id}\",\"first_name\":\"John\",\"last_name\":\"Doe\",\"phone_number\":\"1234567890\",\"email\":\"john.doe@example.com\"}";
+    yield return ("GET dealer", new WrkRequest("GET", dealer, auth));
+    yield return ("GET site", new WrkRequest("GET", $"{dealer}/sites/{seeded.SiteId}", auth));
+    yield return ("GET contact", new WrkRequest("GET", $"{dealer}/sites/{seeded.SiteId}/contacts/{seeded.ContactId}", auth));
+    yield return ("list contacts (10)", new WrkRequest("GET", $"{dealer}/sites/{seeded.ListSiteId}/contacts", auth));
+    yield return ("create contact", new WrkRequest("POST", $"{dealer}/sites/{seeded.WriteSiteId}/contacts", json, UniqueBodyTemplate: contact));
+    yield return ("create contact + Idempotency-Key", new WrkRequest("POST", $"{dealer}/sites/{seeded.WriteSiteId}/contacts", json, UniqueBodyTemplate: contact, UniqueIdempotencyKey: true));
+    yield return ("update contact", new WrkRequest("PUT", $"{dealer}/sites/{seeded.WriteSiteId}/contacts/{seeded.UpdateContactId}", json, "{\"first_name\":\"Jane\",\"phone_number\":\"9876543210\"}"));
+    yield return ("token issuance (client secret)", new WrkRequest("POST", "/oauth/token",
+        new Dictionary<string, string> { ["Authorization"] = $"Basic {basic}", ["Content-Type"] = "application/x-www-form-urlencoded" }, "grant_type=client_credentials"));
+}
+
+/// <summary>Command-line options of the benchmark.</summary>
+internal sealed record BenchOptions(
+    string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
+    int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
+    bool Large, bool SkipPostgres, long MemoryRequests)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var index = Array.IndexOf(args, name);
+            return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+        }
+
+        var quick = args.Contains("--quick");
+        return new BenchOptions(
+            Value("--server", "out/server/Chekt.PartnerApi.dll"), Value("--baseline", "out/baseline/Baseline.dll"),
+            Value("--results", "results"), Value("--peers", "peers"), Value("--openapi", "../docs/openapi.json"),
+            int.Parse(Value("--dealers", "2000"), CultureInfo.InvariantCulture), 10, 5,
+            int.Parse(Value("--connections", "64"), CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(int.Parse(Value("--duration", quick ? "3" : "10"), CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(quick ? 1 : 3),
+            int.Parse(Value("--pairs", quick ? "1" : "3"), CultureInfo.InvariantCulture),
+            !args.Contains("--no-large") && !quick, args.Contains("--no-postgres"),
+            long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture));
+    }
+}
