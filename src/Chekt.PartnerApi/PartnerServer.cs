@@ -3,6 +3,7 @@ using Chekt.PartnerApi.Cli;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Health;
 using Chekt.PartnerApi.MonitoringStations;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Http;
 using Chekt.PartnerApi.Contacts;
 using Chekt.PartnerApi.Dealers;
@@ -28,13 +29,18 @@ public static class PartnerServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
+            // Room for oversized headers to reach the middleware, which answers them with the error
+            // body (400 for an oversized trace id) instead of Kestrel's bare 431.
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes;
         });
 
         // First hosted service: the schema must exist before anything else (Data Protection's key ring) reads it.
         builder.Services.AddHostedService<StartupTasks>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<Housekeeping>());
         builder.Services.AddPartnerCore(builder.Configuration);
         builder.Services.AddPartnerHttp();
         builder.Services.AddPartnerAuth(builder.Configuration);
+        builder.Services.AddPartnerOpenApi();
 
         var app = builder.Build();
         app.UsePartnerHttp();
@@ -50,6 +56,8 @@ public static class PartnerServer
         api.MapContactEndpoints();
         api.MapMonitoringStationEndpoints();
         api.MapDeviceEndpoints();
+
+        app.MapPartnerApiDocs();
         return app;
     }
 
@@ -63,6 +71,7 @@ public static class PartnerServer
         services.AddSingleton<Migrator>();
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<Operator>();
+        services.AddSingleton<Housekeeping>();
         return services;
     }
 

@@ -1,6 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using Chekt.PartnerApi.OpenApi;
+using Chekt.PartnerApi.Validation;
+
 namespace Chekt.PartnerApi.Contacts;
 
-/// <summary>The contact object of the Contacts seed.</summary>
+/// <summary>A person called during an alarm at a site.</summary>
+/// <param name="ContactId">CHeKT's id of the contact.</param>
+/// <param name="ExternalContactId">Your id for the contact; unique per site.</param>
+/// <param name="FirstName">The contact's first name.</param>
+/// <param name="LastName">The contact's last name.</param>
+/// <param name="PhoneNumber">The contact's phone number.</param>
+/// <param name="Email">The contact's email address.</param>
+/// <param name="CreatedAt">When the contact was created (UTC, ISO 8601 with milliseconds).</param>
 public sealed record ContactResponse(
     long ContactId,
     string ExternalContactId,
@@ -10,10 +21,29 @@ public sealed record ContactResponse(
     string? Email,
     string CreatedAt);
 
-public sealed record CreateContactRequest(string? ExternalContactId, string? FirstName, string? LastName, string? PhoneNumber, string? Email);
+/// <summary>A new contact.</summary>
+/// <param name="ExternalContactId">Your id for the contact; unique per site (else 409 <c>conflict</c>).</param>
+/// <param name="FirstName">The contact's first name.</param>
+/// <param name="LastName">The contact's last name.</param>
+/// <param name="PhoneNumber">Digits with an optional leading +, spaces, dashes, dots or parentheses (3 to 20 digits).</param>
+/// <param name="Email">The contact's email address.</param>
+public sealed record CreateContactRequest(
+    [property: Required, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalContactId,
+    [property: Required, MaxLength(FieldRules.NameMaxLength)] string? FirstName,
+    [property: Required, MaxLength(FieldRules.NameMaxLength)] string? LastName,
+    [property: MaxLength(FieldRules.PhoneMaxLength)] string? PhoneNumber,
+    [property: EmailAddress, MaxLength(FieldRules.EmailMaxLength)] string? Email);
 
-/// <summary>A partial update (all fields optional; <c>external_contact_id</c> cannot change).</summary>
-public sealed record UpdateContactRequest(string? FirstName, string? LastName, string? PhoneNumber, string? Email);
+/// <summary>A partial update (all fields optional; <c>external_contact_id</c> cannot change): absent fields stay as they are, null clears an optional one.</summary>
+/// <param name="FirstName">The contact's first name; cannot be cleared.</param>
+/// <param name="LastName">The contact's last name; cannot be cleared.</param>
+/// <param name="PhoneNumber">Digits with an optional leading +, spaces, dashes, dots or parentheses (3 to 20 digits).</param>
+/// <param name="Email">The contact's email address.</param>
+public sealed record UpdateContactRequest(
+    [property: NonNullable, MaxLength(FieldRules.NameMaxLength)] string? FirstName,
+    [property: NonNullable, MaxLength(FieldRules.NameMaxLength)] string? LastName,
+    [property: MaxLength(FieldRules.PhoneMaxLength)] string? PhoneNumber,
+    [property: EmailAddress, MaxLength(FieldRules.EmailMaxLength)] string? Email);
 
 internal sealed class ContactRow
 {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,11 +22,25 @@ public static class ContactEndpoints
     public static RouteGroupBuilder MapContactEndpoints(this RouteGroupBuilder api)
     {
         var site = api.MapDealerScoped().MapSiteScoped().WithTags("Contacts");
-        site.MapPost("/contacts", CreateAsync).RequireScope(Scopes.CreateSiteContacts).WithName("CreateContact");
-        site.MapGet("/contacts", ListAsync).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListContacts");
-        site.MapGet("/contacts/{contactId}", GetAsync).RequireScope(Scopes.ReadSiteContacts).WithName("GetContact");
-        site.MapPut("/contacts/{contactId}", UpdateAsync).RequireScope(Scopes.UpdateSiteContacts).WithName("UpdateContact");
-        site.MapDelete("/contacts/{contactId}", DeleteAsync).RequireScope(Scopes.DeleteSiteContacts).WithName("DeleteContact");
+        site.MapPost("/contacts", CreateAsync).RequireScope(Scopes.CreateSiteContacts).WithName("CreateContact")
+            .WithSummary("Create a contact")
+            .AcceptsJsonBody<CreateContactRequest>()
+            .WithOptimisticConcurrency()
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a contact with this `external_contact_id` already exists on the site.");
+        site.MapGet("/contacts", ListAsync).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListContacts")
+            .WithSummary("List a site's contacts");
+        site.MapGet("/contacts/{contactId}", GetAsync).RequireScope(Scopes.ReadSiteContacts).WithName("GetContact")
+            .WithSummary("Get a contact")
+            .WithOptimisticConcurrency();
+        site.MapPut("/contacts/{contactId}", UpdateAsync).RequireScope(Scopes.UpdateSiteContacts).WithName("UpdateContact")
+            .WithSummary("Update a contact")
+            .WithDescription("Changes only the fields present in the body; `null` clears an optional field; `first_name` and `last_name` cannot be cleared.")
+            .AcceptsJsonBody<UpdateContactRequest>()
+            .WithOptimisticConcurrency();
+        site.MapDelete("/contacts/{contactId}", DeleteAsync).RequireScope(Scopes.DeleteSiteContacts).WithName("DeleteContact")
+            .WithSummary("Delete a contact")
+            .WithDescription("Removes the contact from alarm verification and notification lists; no body on success.")
+            .WithOptimisticConcurrency();
         return api;
     }
 

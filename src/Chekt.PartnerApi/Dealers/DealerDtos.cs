@@ -1,6 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+using Chekt.PartnerApi.OpenApi;
+using Chekt.PartnerApi.Validation;
+
 namespace Chekt.PartnerApi.Dealers;
 
-/// <summary>The dealer object of the Dealers seed; <c>external_dealer_id</c> is the calling partner's id for it.</summary>
+/// <summary>A CHeKT dealer company, as the calling partner sees it.</summary>
+/// <param name="DealerId">CHeKT's id of the dealer.</param>
+/// <param name="ExternalDealerId">Your id for the dealer, given when connecting it; null when it is not connected to your partner account.</param>
+/// <param name="CompanyName">The dealer's registered company name.</param>
+/// <param name="CompanyAddress1">Primary street address.</param>
+/// <param name="CompanyAddress2">Additional address details.</param>
+/// <param name="CompanyEmail">Email address for dealer communication.</param>
+/// <param name="CompanyPhoneNumber">Primary phone number.</param>
+/// <param name="CreatedAt">When the dealer was registered (UTC, ISO 8601 with milliseconds).</param>
 public sealed record DealerResponse(
     long DealerId,
     string? ExternalDealerId,
@@ -11,14 +23,25 @@ public sealed record DealerResponse(
     string? CompanyPhoneNumber,
     string CreatedAt);
 
-public sealed record ConnectDealerRequest(string? ExternalDealerId, string? CompanyName);
+/// <summary>Connects the signed-in dealer admin's dealer to your partner account.</summary>
+/// <param name="ExternalDealerId">Your id for the dealer; unique among the dealers of your partner account.</param>
+/// <param name="CompanyName">The dealer's name in your system, kept with the connection (the registered company name does not change).</param>
+public sealed record ConnectDealerRequest(
+    [property: Required, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalDealerId,
+    [property: Required, MaxLength(FieldRules.NameMaxLength)] string? CompanyName);
 
+/// <summary>A partial update: absent fields stay as they are, null clears an optional one.</summary>
+/// <param name="CompanyName">The registered company name; cannot be cleared.</param>
+/// <param name="CompanyAddress1">Primary street address.</param>
+/// <param name="CompanyAddress2">Additional address details.</param>
+/// <param name="CompanyEmail">Email address for dealer communication.</param>
+/// <param name="CompanyPhoneNumber">Digits with an optional leading +, spaces, dashes, dots or parentheses (3 to 20 digits).</param>
 public sealed record UpdateDealerRequest(
-    string? CompanyName,
-    string? CompanyAddress1,
-    string? CompanyAddress2,
-    string? CompanyEmail,
-    string? CompanyPhoneNumber);
+    [property: NonNullable, MaxLength(FieldRules.NameMaxLength)] string? CompanyName,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? CompanyAddress1,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? CompanyAddress2,
+    [property: EmailAddress, MaxLength(FieldRules.EmailMaxLength)] string? CompanyEmail,
+    [property: MaxLength(FieldRules.PhoneMaxLength)] string? CompanyPhoneNumber);
 
 /// <summary>A dealer as stored.</summary>
 internal sealed class DealerRow

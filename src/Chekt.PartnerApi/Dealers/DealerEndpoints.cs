@@ -2,6 +2,7 @@ using System.Data.Common;
 using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,12 +23,32 @@ public static class DealerEndpoints
     {
         // Note: connect acts on the signed-in user's own dealer, so it has no {dealerId} and no dealer filter.
         api.MapPut("/dealers/connect", ConnectAsync).RequireDealerAdmin().AddEndpointFilter<IdempotencyFilter>()
-            .WithName("ConnectDealer").WithTags("Dealers");
+            .WithName("ConnectDealer").WithTags("Dealers")
+            .WithSummary("Connect a dealer")
+            .WithDescription(
+                "Links the dealer of the signed-in dealer admin (the user of the authorization-code access token) to your partner "
+                + "account under your `external_dealer_id`. Connecting again with the same id changes nothing; with a new id, the new "
+                + "one replaces the old. The dealer's registered `company_name` stays as CHeKT has it; the submitted name is kept with "
+                + "the connection. Needs a dealer **admin**'s user token; no API scope.")
+            .AcceptsJsonBody<ConnectDealerRequest>()
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: the `external_dealer_id` is already connected to another dealer of your partner account.");
 
         var dealer = api.MapDealerScoped().WithTags("Dealers");
-        dealer.MapGet("", GetAsync).RequireScope(Scopes.ReadDealer).WithName("GetDealer");
-        dealer.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateDealer).WithName("UpdateDealer");
-        dealer.MapPut("/disconnect", DisconnectAsync).RequireDealerAdmin().WithName("DisconnectDealer");
+        dealer.MapGet("", GetAsync).RequireScope(Scopes.ReadDealer).WithName("GetDealer")
+            .WithSummary("Get a dealer")
+            .WithOptimisticConcurrency();
+        dealer.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateDealer).WithName("UpdateDealer")
+            .WithSummary("Update a dealer")
+            .WithDescription("Changes only the fields present in the body; `null` clears an optional field; `company_name` cannot be cleared.")
+            .AcceptsJsonBody<UpdateDealerRequest>()
+            .WithOptimisticConcurrency();
+        dealer.MapPut("/disconnect", DisconnectAsync).RequireDealerAdmin().WithName("DisconnectDealer")
+            .WithSummary("Disconnect a dealer")
+            .WithDescription(
+                "Removes the link between your system and the dealer: the answer has `external_dealer_id: null` and your partner "
+                + "account loses access until the dealer is connected again. No data is deleted; after reconnecting you find the "
+                + "sites and contacts as they were. The path's dealer must be the signed-in user's. Needs a dealer **admin**'s user "
+                + "token; no API scope.");
         return api;
     }
 

@@ -1,12 +1,26 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Chekt.PartnerApi.OpenApi;
+using Chekt.PartnerApi.Validation;
 
 namespace Chekt.PartnerApi.Devices;
 
-/// <summary>A device (camera or bridge) at a site (spec §6).</summary>
+/// <summary>A device (camera or bridge) at a site.</summary>
+/// <param name="DeviceId">CHeKT's id of the device.</param>
+/// <param name="ExternalDeviceId">Your id for the device; unique per site.</param>
+/// <param name="DeviceType"><c>camera</c> or <c>bridge</c>.</param>
+/// <param name="ZoneNumber">The alarm zone, 1 to 4 digits such as <c>001</c>.</param>
+/// <param name="AdditionalZoneNumbers">More zones, comma-separated without spaces or repeats, such as <c>002,003</c>.</param>
+/// <param name="Name">The device's name.</param>
+/// <param name="Mac">MAC address, normalised to <c>AA:BB:CC:DD:EE:FF</c>.</param>
+/// <param name="Manufacturer">The device's manufacturer.</param>
+/// <param name="Model">The device's model.</param>
+/// <param name="SerialNumber">The device's serial number.</param>
+/// <param name="CreatedAt">When the device was created (UTC, ISO 8601 with milliseconds).</param>
 public sealed record DeviceResponse(
     long DeviceId,
     string ExternalDeviceId,
-    string DeviceType,
+    [property: AllowedValues("camera", "bridge")] string DeviceType,
     string ZoneNumber,
     string? AdditionalZoneNumbers,
     string? Name,
@@ -16,31 +30,57 @@ public sealed record DeviceResponse(
     string? SerialNumber,
     string CreatedAt);
 
+/// <summary>One device of a bulk create.</summary>
+/// <param name="ExternalDeviceId">Your id for the device; unique per site and within the request.</param>
+/// <param name="DeviceType"><c>camera</c> or <c>bridge</c>.</param>
+/// <param name="ZoneNumber">The alarm zone: a string of 1 to 4 digits, such as <c>001</c>.</param>
+/// <param name="AdditionalZoneNumbers">More zones, comma-separated, such as <c>002,003</c> (spaces and repeats are dropped).</param>
+/// <param name="Name">The device's name.</param>
+/// <param name="Mac">Six hex pairs separated by <c>:</c> or <c>-</c>, or twelve hex digits; stored as <c>AA:BB:CC:DD:EE:FF</c>.</param>
+/// <param name="Manufacturer">The device's manufacturer.</param>
+/// <param name="Model">The device's model.</param>
+/// <param name="SerialNumber">The device's serial number.</param>
 public sealed record CreateDeviceRequest(
-    string? ExternalDeviceId,
-    string? DeviceType,
-    string? ZoneNumber,
-    string? AdditionalZoneNumbers,
-    string? Name,
-    string? Mac,
-    string? Manufacturer,
-    string? Model,
-    string? SerialNumber);
+    [property: Required, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalDeviceId,
+    [property: Required, AllowedValues("camera", "bridge")] string? DeviceType,
+    [property: Required, RegularExpression("^[0-9]{1,4}$")] string? ZoneNumber,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? AdditionalZoneNumbers,
+    [property: MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Mac,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Manufacturer,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Model,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? SerialNumber);
 
-/// <summary>A partial update: every field of create except <c>external_device_id</c>.</summary>
+/// <summary>A partial update: every field of create except <c>external_device_id</c>; absent fields stay as they are, null clears an optional one.</summary>
+/// <param name="DeviceType"><c>camera</c> or <c>bridge</c>; cannot be cleared.</param>
+/// <param name="ZoneNumber">The alarm zone: a string of 1 to 4 digits, such as <c>001</c>; cannot be cleared.</param>
+/// <param name="AdditionalZoneNumbers">More zones, comma-separated, such as <c>002,003</c> (spaces and repeats are dropped).</param>
+/// <param name="Name">The device's name.</param>
+/// <param name="Mac">Six hex pairs separated by <c>:</c> or <c>-</c>, or twelve hex digits; stored as <c>AA:BB:CC:DD:EE:FF</c>.</param>
+/// <param name="Manufacturer">The device's manufacturer.</param>
+/// <param name="Model">The device's model.</param>
+/// <param name="SerialNumber">The device's serial number.</param>
 public sealed record UpdateDeviceRequest(
-    string? DeviceType,
-    string? ZoneNumber,
-    string? AdditionalZoneNumbers,
-    string? Name,
-    string? Mac,
-    string? Manufacturer,
-    string? Model,
-    string? SerialNumber);
+    [property: NonNullable, AllowedValues("camera", "bridge")] string? DeviceType,
+    [property: NonNullable, RegularExpression("^[0-9]{1,4}$")] string? ZoneNumber,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? AdditionalZoneNumbers,
+    [property: MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Mac,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Manufacturer,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Model,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? SerialNumber);
 
 /// <summary>The answer to a bulk create: one result per item, in request order.</summary>
+/// <param name="SuccessCount">Items created.</param>
+/// <param name="FailureCount">Items refused; the others were created all the same.</param>
+/// <param name="Results">One result per item of the request, in its order.</param>
 public sealed record BulkCreateDevicesResponse(int SuccessCount, int FailureCount, IReadOnlyList<BulkDeviceResult> Results);
 
+/// <summary>The outcome of one item of a bulk create: <c>device</c> when it was created, else <c>error</c>.</summary>
+/// <param name="IsSuccessful">Whether the device was created.</param>
+/// <param name="ExternalDeviceId">The item's <c>external_device_id</c>; null when the item had none (or not a string).</param>
+/// <param name="Device">The created device (only when successful).</param>
+/// <param name="Error">Why the item was refused (only when not successful).</param>
 public sealed record BulkDeviceResult(
     bool IsSuccessful,
     string? ExternalDeviceId,
@@ -48,6 +88,9 @@ public sealed record BulkDeviceResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BulkDeviceError? Error);
 
 /// <summary>Why one item of a bulk create failed, with the same code and field as a single request would have.</summary>
+/// <param name="Code">The error code, as in the error body (<c>validation_failed</c>, <c>conflict</c>, ...).</param>
+/// <param name="Message">What is wrong, for people.</param>
+/// <param name="Field">The field at fault, if any.</param>
 public sealed record BulkDeviceError(string Code, string Message, string? Field);
 
 internal sealed class DeviceRow

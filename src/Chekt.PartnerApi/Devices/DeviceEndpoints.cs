@@ -3,6 +3,7 @@ using System.Text.Json;
 using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,11 +26,29 @@ public static class DeviceEndpoints
     public static RouteGroupBuilder MapDeviceEndpoints(this RouteGroupBuilder api)
     {
         var site = api.MapDealerScoped().MapSiteScoped().WithTags("Devices");
-        site.MapPost("/devices", CreateAsync).RequireScope(Scopes.CreateDevices).WithName("CreateDevices");
-        site.MapGet("/devices", ListAsync).RequireScope(Scopes.ReadDevices).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListDevices");
-        site.MapGet("/devices/{deviceId}", GetAsync).RequireScope(Scopes.ReadDevices).WithName("GetDevice");
-        site.MapPut("/devices/{deviceId}", UpdateAsync).RequireScope(Scopes.UpdateDevices).WithName("UpdateDevice");
-        site.MapDelete("/devices/{deviceId}", DeleteAsync).RequireScope(Scopes.DeleteDevices).WithName("DeleteDevice");
+        site.MapPost("/devices", CreateAsync).RequireScope(Scopes.CreateDevices).WithName("CreateDevices")
+            .WithSummary("Create devices (bulk)")
+            .WithDescription(
+                "Creates up to 500 devices in one request. Each item succeeds or fails on its own: the answer is 201 whenever the "
+                + "request itself is valid, with one result per item in request order; a refused item (invalid, or an "
+                + "`external_device_id` that exists on the site or repeats in the request) has an `error` with the code and field "
+                + "a single request would have had. The 64 KiB body limit applies too: 500 devices fit only with short items "
+                + "(about 130 bytes each); send larger batches in several requests.")
+            .AcceptsJsonBody<IReadOnlyList<CreateDeviceRequest>>(minItems: 1, maxItems: MaxBulkItems)
+            .ProducesError(StatusCodes.Status400BadRequest, "`invalid_type`, `validation_failed`: the body is not a JSON array, or has no items or more than 500.");
+        site.MapGet("/devices", ListAsync).RequireScope(Scopes.ReadDevices).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListDevices")
+            .WithSummary("List a site's devices");
+        site.MapGet("/devices/{deviceId}", GetAsync).RequireScope(Scopes.ReadDevices).WithName("GetDevice")
+            .WithSummary("Get a device")
+            .WithOptimisticConcurrency();
+        site.MapPut("/devices/{deviceId}", UpdateAsync).RequireScope(Scopes.UpdateDevices).WithName("UpdateDevice")
+            .WithSummary("Update a device")
+            .WithDescription("Changes only the fields present in the body; `null` clears an optional field; `device_type` and `zone_number` cannot be cleared.")
+            .AcceptsJsonBody<UpdateDeviceRequest>()
+            .WithOptimisticConcurrency();
+        site.MapDelete("/devices/{deviceId}", DeleteAsync).RequireScope(Scopes.DeleteDevices).WithName("DeleteDevice")
+            .WithSummary("Delete a device")
+            .WithOptimisticConcurrency();
         return api;
     }
 

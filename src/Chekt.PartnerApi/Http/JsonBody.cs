@@ -73,6 +73,11 @@ public static class JsonBody
                 return new(null, ApiError.BadRequest(ErrorCodes.InvalidType, $"Field '{field}' must be {expected}.", field));
             }
 
+            if (property.Value.ValueKind == JsonValueKind.String && !IsStorableText(property.Value))
+            {
+                return new(null, ApiError.Validation(field, $"Field '{field}' contains a NUL character or an unpaired UTF-16 surrogate."));
+            }
+
             present.Add(property.Name);
         }
 
@@ -125,7 +130,9 @@ public static class JsonBody
 
             try
             {
-                return (JsonDocument.Parse(bytes, DocumentOptions), null);
+                // Note: JsonDocument keeps reading the memory it was parsed from, so it gets a copy of
+                // its own: the pooled buffer goes back to the pool (and to other requests) below.
+                return (JsonDocument.Parse(bytes.ToArray(), DocumentOptions), null);
             }
             catch (JsonException exception)
             {
@@ -157,6 +164,50 @@ public static class JsonBody
             || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
             || mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
         return isJson && charsetOk;
+    }
+
+    /// <summary>
+    /// Note: JSON escapes can smuggle in U+0000 and unpaired surrogates (<c>"\u0000"</c>, <c>"\ud800"</c>),
+    /// which are not text: PostgreSQL cannot store them and other systems mangle them, so they are refused.
+    /// </summary>
+    public static bool IsStorableText(JsonElement value)
+    {
+        try
+        {
+            return IsStorableText(value.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // an escape that does not decode to valid UTF-16, such as a lone "\ud800"
+        }
+    }
+
+    public static bool IsStorableText(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\0')
+            {
+                return false;
+            }
+
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                {
+                    return false;
+                }
+
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The expected JSON type, described for the error message, when <paramref name="value"/> does not fit.</summary>

@@ -1,6 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Chekt.PartnerApi.OpenApi;
+using Chekt.PartnerApi.Validation;
+
 namespace Chekt.PartnerApi.MonitoringStations;
 
-/// <summary>A dealer's monitoring station (spec §6).</summary>
+/// <summary>A dealer's monitoring station, which sites refer to.</summary>
+/// <param name="MonitoringStationId">CHeKT's id of the monitoring station.</param>
+/// <param name="ExternalMonitoringStationId">Your id for the station; unique per dealer.</param>
+/// <param name="Name">The station's name.</param>
+/// <param name="Prefix">The station's account prefix.</param>
+/// <param name="Linecard">The station's line card.</param>
+/// <param name="CreatedAt">When the station was created (UTC, ISO 8601 with milliseconds).</param>
 public sealed record MonitoringStationResponse(
     long MonitoringStationId,
     string ExternalMonitoringStationId,
@@ -9,10 +19,27 @@ public sealed record MonitoringStationResponse(
     string? Linecard,
     string CreatedAt);
 
-public sealed record CreateMonitoringStationRequest(string? ExternalMonitoringStationId, string? Name, string? Prefix, string? Linecard);
+/// <summary>A new monitoring station.</summary>
+/// <param name="ExternalMonitoringStationId">Your id for the station; unique per dealer (else 409 <c>conflict</c>).</param>
+/// <param name="Name">The station's name.</param>
+/// <param name="Prefix">The station's account prefix.</param>
+/// <param name="Linecard">The station's line card.</param>
+public sealed record CreateMonitoringStationRequest(
+    [property: Required, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalMonitoringStationId,
+    [property: Required, MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Prefix,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Linecard);
 
-/// <summary>A partial update; the external id may change too (sites follow it).</summary>
-public sealed record UpdateMonitoringStationRequest(string? ExternalMonitoringStationId, string? Name, string? Prefix, string? Linecard);
+/// <summary>A partial update; the external id may change too (sites follow it). Absent fields stay as they are, null clears an optional one.</summary>
+/// <param name="ExternalMonitoringStationId">Your id for the station; unique per dealer; cannot be cleared.</param>
+/// <param name="Name">The station's name; cannot be cleared.</param>
+/// <param name="Prefix">The station's account prefix.</param>
+/// <param name="Linecard">The station's line card.</param>
+public sealed record UpdateMonitoringStationRequest(
+    [property: NonNullable, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalMonitoringStationId,
+    [property: NonNullable, MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Prefix,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Linecard);
 
 internal sealed class MonitoringStationRow
 {

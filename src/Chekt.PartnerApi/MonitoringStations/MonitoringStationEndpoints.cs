@@ -2,6 +2,7 @@ using System.Data.Common;
 using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,12 +22,30 @@ public static class MonitoringStationEndpoints
     public static RouteGroupBuilder MapMonitoringStationEndpoints(this RouteGroupBuilder api)
     {
         var dealer = api.MapDealerScoped().WithTags("MonitoringStations");
-        dealer.MapPost("/monitoring-stations", CreateAsync).RequireScope(Scopes.CreateMonitoringStations).WithName("CreateMonitoringStation");
+        dealer.MapPost("/monitoring-stations", CreateAsync).RequireScope(Scopes.CreateMonitoringStations).WithName("CreateMonitoringStation")
+            .WithSummary("Create a monitoring station")
+            .AcceptsJsonBody<CreateMonitoringStationRequest>()
+            .WithOptimisticConcurrency()
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a station with this `external_monitoring_station_id` already exists for the dealer.");
         dealer.MapGet("/monitoring-stations", ListAsync).RequireScope(Scopes.ReadMonitoringStations)
-            .WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListMonitoringStations");
-        dealer.MapGet("/monitoring-stations/{monitoringStationId}", GetAsync).RequireScope(Scopes.ReadMonitoringStations).WithName("GetMonitoringStation");
-        dealer.MapPut("/monitoring-stations/{monitoringStationId}", UpdateAsync).RequireScope(Scopes.UpdateMonitoringStations).WithName("UpdateMonitoringStation");
-        dealer.MapDelete("/monitoring-stations/{monitoringStationId}", DeleteAsync).RequireScope(Scopes.DeleteMonitoringStations).WithName("DeleteMonitoringStation");
+            .WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListMonitoringStations")
+            .WithSummary("List monitoring stations");
+        dealer.MapGet("/monitoring-stations/{monitoringStationId}", GetAsync).RequireScope(Scopes.ReadMonitoringStations).WithName("GetMonitoringStation")
+            .WithSummary("Get a monitoring station")
+            .WithOptimisticConcurrency();
+        dealer.MapPut("/monitoring-stations/{monitoringStationId}", UpdateAsync).RequireScope(Scopes.UpdateMonitoringStations).WithName("UpdateMonitoringStation")
+            .WithSummary("Update a monitoring station")
+            .WithDescription(
+                "Changes only the fields present in the body; `null` clears an optional field; `external_monitoring_station_id` "
+                + "and `name` cannot be cleared. Sites of the station show its new external id.")
+            .AcceptsJsonBody<UpdateMonitoringStationRequest>()
+            .WithOptimisticConcurrency()
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: another station of the dealer has this `external_monitoring_station_id`.");
+        dealer.MapDelete("/monitoring-stations/{monitoringStationId}", DeleteAsync).RequireScope(Scopes.DeleteMonitoringStations).WithName("DeleteMonitoringStation")
+            .WithSummary("Delete a monitoring station")
+            .WithDescription("A station that sites still refer to cannot be deleted: move or delete those sites first.")
+            .WithOptimisticConcurrency()
+            .ProducesError(StatusCodes.Status409Conflict, "`monitoring_station_in_use`: sites still refer to the station; `details` lists them.");
         return api;
     }
 

@@ -1,6 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+using Chekt.PartnerApi.OpenApi;
+using Chekt.PartnerApi.Validation;
+
 namespace Chekt.PartnerApi.Sites;
 
-/// <summary>The site object (spec §4).</summary>
+/// <summary>A dealer's site: the monitored premises.</summary>
+/// <param name="SiteId">CHeKT's id of the site.</param>
+/// <param name="ExternalSiteId">Your id for the site; unique per dealer.</param>
+/// <param name="Name">The site's name.</param>
+/// <param name="MonitoringStationId">The dealer's monitoring station that monitors the site, if any.</param>
+/// <param name="ExternalMonitoringStationId">The <c>external_monitoring_station_id</c> of that station.</param>
+/// <param name="AccountNumber">The site's account number at the monitoring station.</param>
+/// <param name="Address1">Primary street address.</param>
+/// <param name="Address2">Additional address details.</param>
+/// <param name="Timezone">IANA time zone id, such as <c>Asia/Seoul</c>.</param>
+/// <param name="IsActivated">1 when the site is activated in CHeKT, else 0 (0 on create; read-only through the API).</param>
+/// <param name="CreatedAt">When the site was created (UTC, ISO 8601 with milliseconds).</param>
 public sealed record SiteResponse(
     long SiteId,
     string ExternalSiteId,
@@ -11,31 +26,51 @@ public sealed record SiteResponse(
     string? Address1,
     string? Address2,
     string Timezone,
-    int IsActivated,
+    [property: AllowedValues(0, 1)] int IsActivated,
     string CreatedAt);
 
+/// <summary>A new site.</summary>
+/// <param name="ExternalSiteId">Your id for the site; unique per dealer (else 409 <c>conflict</c>).</param>
+/// <param name="Name">The site's name.</param>
+/// <param name="Timezone">IANA time zone id known to the server, such as <c>Asia/Seoul</c> (Windows names are refused).</param>
+/// <param name="MonitoringStationId">A monitoring station of this dealer (else 400 naming the field).</param>
+/// <param name="AccountNumber">The site's account number at the monitoring station.</param>
+/// <param name="Address1">Primary street address.</param>
+/// <param name="Address2">Additional address details.</param>
 public sealed record CreateSiteRequest(
-    string? ExternalSiteId,
-    string? Name,
-    string? Timezone,
+    [property: Required, MaxLength(FieldRules.ExternalIdMaxLength)] string? ExternalSiteId,
+    [property: Required, MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: Required, MaxLength(FieldRules.TextMaxLength)] string? Timezone,
     long? MonitoringStationId,
-    string? AccountNumber,
-    string? Address1,
-    string? Address2);
+    [property: MaxLength(FieldRules.TextMaxLength)] string? AccountNumber,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Address1,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Address2);
 
-/// <summary>A partial update: every field of create except <c>external_site_id</c>.</summary>
+/// <summary>A partial update: every field of create except <c>external_site_id</c>; absent fields stay as they are, null clears an optional one.</summary>
+/// <param name="Name">The site's name; cannot be cleared.</param>
+/// <param name="Timezone">IANA time zone id, such as <c>Asia/Seoul</c>; cannot be cleared.</param>
+/// <param name="MonitoringStationId">A monitoring station of this dealer; null detaches the site from its station.</param>
+/// <param name="AccountNumber">The site's account number at the monitoring station.</param>
+/// <param name="Address1">Primary street address.</param>
+/// <param name="Address2">Additional address details.</param>
 public sealed record UpdateSiteRequest(
-    string? Name,
-    string? Timezone,
+    [property: NonNullable, MaxLength(FieldRules.NameMaxLength)] string? Name,
+    [property: NonNullable, MaxLength(FieldRules.TextMaxLength)] string? Timezone,
     long? MonitoringStationId,
-    string? AccountNumber,
-    string? Address1,
-    string? Address2);
+    [property: MaxLength(FieldRules.TextMaxLength)] string? AccountNumber,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Address1,
+    [property: MaxLength(FieldRules.TextMaxLength)] string? Address2);
 
 /// <summary>Arming settings: security_type 1 (alarm panel, primary bridge), 2 (alarm panel, bridge per zone), 3 (CHeKT video security system), 4 (Alarm.com).</summary>
-public sealed record ArmingSettingsResponse(long SiteId, string ExternalSiteId, string Name, int SecurityType);
+/// <param name="SiteId">CHeKT's id of the site.</param>
+/// <param name="ExternalSiteId">Your id for the site.</param>
+/// <param name="Name">The site's name.</param>
+/// <param name="SecurityType">1 alarm panel (primary bridge), 2 alarm panel (bridge per zone), 3 CHeKT video security system, 4 Alarm.com security system. New sites start at 1.</param>
+public sealed record ArmingSettingsResponse(long SiteId, string ExternalSiteId, string Name, [property: AllowedValues(1, 2, 3, 4)] int SecurityType);
 
-public sealed record UpdateArmingSettingsRequest(int? SecurityType);
+/// <summary>The new arming settings.</summary>
+/// <param name="SecurityType">1 alarm panel (primary bridge), 2 alarm panel (bridge per zone), 3 CHeKT video security system, 4 Alarm.com security system.</param>
+public sealed record UpdateArmingSettingsRequest([property: Required, AllowedValues(1, 2, 3, 4)] int? SecurityType);
 
 internal sealed class SiteRow
 {

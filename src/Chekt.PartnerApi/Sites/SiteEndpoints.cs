@@ -2,6 +2,7 @@ using System.Data.Common;
 using Chekt.PartnerApi.Auth;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
+using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,15 +24,37 @@ public static class SiteEndpoints
     public static RouteGroupBuilder MapSiteEndpoints(this RouteGroupBuilder api)
     {
         var dealer = api.MapDealerScoped().WithTags("Sites");
-        dealer.MapPost("/sites", CreateAsync).RequireScope(Scopes.CreateSites).WithName("CreateSite");
-        dealer.MapGet("/sites", ListAsync).RequireScope(Scopes.ReadSites).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListSites");
+        dealer.MapPost("/sites", CreateAsync).RequireScope(Scopes.CreateSites).WithName("CreateSite")
+            .WithSummary("Create a site")
+            .WithDescription("New sites are not activated (`is_activated` 0) and start with arming `security_type` 1.")
+            .AcceptsJsonBody<CreateSiteRequest>()
+            .WithOptimisticConcurrency()
+            .ProducesError(StatusCodes.Status403Forbidden, "`forbidden`: the token is narrowed by the partner claim to one site.")
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a site with this `external_site_id` already exists for the dealer.");
+        dealer.MapGet("/sites", ListAsync).RequireScope(Scopes.ReadSites).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListSites")
+            .WithSummary("List sites")
+            .WithDescription("A token narrowed by the partner claim to one site lists that site only.");
 
         var site = dealer.MapSiteScoped();
-        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithName("GetSite");
-        site.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateSite");
-        site.MapDelete("", DeleteAsync).RequireScope(Scopes.DeleteSites).WithName("DeleteSite");
-        site.MapGet("/arming-settings", GetArmingSettingsAsync).RequireScope(Scopes.ReadSites).WithName("GetArmingSettings");
-        site.MapPatch("/arming-settings", UpdateArmingSettingsAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateArmingSettings");
+        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithName("GetSite")
+            .WithSummary("Get a site")
+            .WithOptimisticConcurrency();
+        site.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateSite")
+            .WithSummary("Update a site")
+            .WithDescription("Changes only the fields present in the body; `null` clears an optional field; `name` and `timezone` cannot be cleared.")
+            .AcceptsJsonBody<UpdateSiteRequest>()
+            .WithOptimisticConcurrency();
+        site.MapDelete("", DeleteAsync).RequireScope(Scopes.DeleteSites).WithName("DeleteSite")
+            .WithSummary("Delete a site")
+            .WithDescription("Deletes the site with its contacts and devices.")
+            .WithOptimisticConcurrency();
+        site.MapGet("/arming-settings", GetArmingSettingsAsync).RequireScope(Scopes.ReadSites).WithName("GetArmingSettings")
+            .WithSummary("Get a site's arming settings")
+            .WithOptimisticConcurrency();
+        site.MapPatch("/arming-settings", UpdateArmingSettingsAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateArmingSettings")
+            .WithSummary("Update a site's arming settings")
+            .AcceptsJsonBody<UpdateArmingSettingsRequest>()
+            .WithOptimisticConcurrency();
         return api;
     }
 

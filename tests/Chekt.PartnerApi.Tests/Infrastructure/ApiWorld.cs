@@ -27,9 +27,11 @@ public sealed class ApiWorld : IAsyncDisposable
 
     public string DealerPath => $"/partner/v1/dealers/{DealerId}";
 
-    public static async Task<ApiWorld> StartAsync(DatabaseProvider provider)
+    /// <summary>Starts the world in memory, or on a real Kestrel socket (<paramref name="onKestrel"/>) where Kestrel's own limits matter.</summary>
+    public static async Task<ApiWorld> StartAsync(DatabaseProvider provider, PostgresServer? server = null, bool onKestrel = false,
+        Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null)
     {
-        var app = await TestApp.StartAsync(provider);
+        var app = onKestrel ? await TestApp.StartOnKestrelAsync(provider, configure) : await TestApp.StartAsync(provider, configure, server);
         var partner = await Seed.PartnerAsync(app);
         var client = await Seed.ClientAsync(app, partner);
         var dealer = await Seed.DealerAsync(app);
