@@ -11,6 +11,21 @@ var work = Directory.CreateTempSubdirectory("chekt-bench-").FullName;
 var report = new Report(options);
 Console.WriteLine($"Working in {work}");
 
+if (options.SoakMinutes > 0)
+{
+    // The soak (documented in bench/README.md): one server on SQLite under a long mixed load.
+    var soakConnection = $"Data Source={Path.Combine(work, "soak.db")}";
+    var soakSeed = await Seeder.SeedAsync("Sqlite", soakConnection, options.Dealers, options.SitesPerDealer, options.ContactsPerSite);
+    await using var soakServer = await StartServerAsync("soak", "Sqlite", soakConnection);
+    var soakReport = await Soak.RunAsync(soakServer, soakSeed, await TokenAsync(soakServer.BaseUrl, soakSeed), TimeSpan.FromMinutes(options.SoakMinutes), options.Connections, work);
+    Directory.CreateDirectory(options.ResultsDirectory);
+    var soakFile = Path.Combine(options.ResultsDirectory, $"soak-{DateTime.UtcNow:yyyy-MM-dd-HHmm}.md");
+    await File.WriteAllTextAsync(soakFile, soakReport);
+    Console.WriteLine(soakReport);
+    Console.WriteLine($"Report written to {soakFile}");
+    return soakReport.Contains("**Passed**", StringComparison.Ordinal) ? 0 : 1;
+}
+
 await using var baseline = await ServiceProcess.StartAsync("baseline", "dotnet", [options.BaselineDll, "--urls", Url(out var baselinePort)],
     $"http://127.0.0.1:{baselinePort}", "/partner/v1/dealers/1", logFile: Path.Combine(work, "baseline.log"));
 var baselineGet = new WrkRequest("GET", "/partner/v1/dealers/12345", new Dictionary<string, string>());
@@ -122,7 +137,7 @@ static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seede
 internal sealed record BenchOptions(
     string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
-    bool Large, bool SkipPostgres, long MemoryRequests)
+    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -142,6 +157,7 @@ internal sealed record BenchOptions(
             TimeSpan.FromSeconds(quick ? 1 : 3),
             int.Parse(Value("--pairs", quick ? "1" : "3"), CultureInfo.InvariantCulture),
             !args.Contains("--no-large") && !quick, args.Contains("--no-postgres"),
-            long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture));
+            long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture),
+            args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0);
     }
 }

@@ -38,6 +38,27 @@ public static partial class Wrk
         return Parse(output + errors);
     }
 
+    /// <summary>Runs wrk with a ready-made Lua script (for mixed loads).</summary>
+    public static async Task<WrkResult> RunScriptAsync(string url, string luaScript, int connections, TimeSpan duration, string workDirectory)
+    {
+        var script = Path.Combine(workDirectory, $"wrk-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, luaScript);
+        var info = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[]
+        {
+            "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{(int)duration.TotalSeconds}s", "--latency", "-s", script, url,
+        })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(script);
+        return Parse(output);
+    }
+
     public static WrkResult Parse(string output)
     {
         double Latency(string percentile)
