@@ -167,7 +167,7 @@ public static class ContactEndpoints
         await using var connection = await db.OpenAsync(cancellationToken);
         var columns = new[] { "first_name", "last_name", "phone_number", "email" }.Where(body.Has);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)}",
             new
             {
                 id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -205,7 +205,7 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM contacts WHERE id = @id AND site_id = @siteId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+            "DELETE FROM contacts WHERE id = @id AND site_id = @siteId" + ETags.VersionCondition(expectedVersion),
             new { id, siteId, expectedVersion }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {

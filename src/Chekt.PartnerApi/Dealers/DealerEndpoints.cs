@@ -149,7 +149,7 @@ public static class DealerEndpoints
         var columns = new[] { "company_name", "company_address1", "company_address2", "company_email", "company_phone_number" }.Where(body.Has);
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE dealers SET {PartialUpdate.SetClause(columns)} WHERE id = @dealerId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            $"UPDATE dealers SET {PartialUpdate.SetClause(columns)} WHERE id = @dealerId{ETags.VersionCondition(expectedVersion)}",
             new
             {
                 dealerId = access.DealerId,

@@ -214,7 +214,7 @@ public static class DeviceEndpoints
         var columns = new[] { "device_type", "zone_number", "additional_zone_numbers", "name", "mac", "manufacturer", "model", "serial_number" }.Where(body.Has);
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE devices SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            $"UPDATE devices SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)}",
             new
             {
                 id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -255,7 +255,7 @@ public static class DeviceEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM devices WHERE id = @id AND site_id = @siteId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+            "DELETE FROM devices WHERE id = @id AND site_id = @siteId" + ETags.VersionCondition(expectedVersion),
             new { id, siteId, expectedVersion }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {

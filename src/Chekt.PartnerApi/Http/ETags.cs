@@ -43,6 +43,12 @@ public static class ETags
             : (null, PreconditionFailed());
     }
 
+    /// <summary>
+    /// The SQL that makes a write conditional on the version the client read (empty without If-Match);
+    /// the statement must bind <c>@expectedVersion</c>. 0 rows then means "gone" or "changed" (412).
+    /// </summary>
+    public static string VersionCondition(long? expectedVersion) => expectedVersion is null ? "" : " AND version = @expectedVersion";
+
     public static ApiError PreconditionFailed() =>
         new(StatusCodes.Status412PreconditionFailed, ErrorCodes.PreconditionFailed,
             "The resource has changed since you read it (If-Match does not match its ETag). Read it again and retry.");

@@ -169,7 +169,7 @@ public static class MonitoringStationEndpoints
         try
         {
             updated = await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE monitoring_stations SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND dealer_id = @dealerId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+                $"UPDATE monitoring_stations SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND dealer_id = @dealerId{ETags.VersionCondition(expectedVersion)}",
                 new
                 {
                     id, dealerId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -215,7 +215,7 @@ public static class MonitoringStationEndpoints
         try
         {
             var deleted = await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM monitoring_stations WHERE id = @id AND dealer_id = @dealerId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+                "DELETE FROM monitoring_stations WHERE id = @id AND dealer_id = @dealerId" + ETags.VersionCondition(expectedVersion),
                 new { id, dealerId, expectedVersion }, cancellationToken: cancellationToken));
             if (deleted == 0)
             {

@@ -207,7 +207,7 @@ public static class SiteEndpoints
         try
         {
             var updated = await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE sites SET {PartialUpdate.SetClause(columns)} WHERE id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+                $"UPDATE sites SET {PartialUpdate.SetClause(columns)} WHERE id = @siteId{ETags.VersionCondition(expectedVersion)}",
                 new
                 {
                     siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -247,7 +247,7 @@ public static class SiteEndpoints
         await using var connection = await db.OpenAsync(cancellationToken);
         // Contacts and devices go with the site (ON DELETE CASCADE).
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM sites WHERE id = @siteId" + (expectedVersion is null ? "" : " AND version = @expectedVersion"),
+            "DELETE FROM sites WHERE id = @siteId" + ETags.VersionCondition(expectedVersion),
             new { siteId, expectedVersion }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {
@@ -293,7 +293,7 @@ public static class SiteEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE sites SET {PartialUpdate.SetClause(["security_type"])} WHERE id = @siteId{(expectedVersion is null ? "" : " AND version = @expectedVersion")}",
+            $"UPDATE sites SET {PartialUpdate.SetClause(["security_type"])} WHERE id = @siteId{ETags.VersionCondition(expectedVersion)}",
             new { siteId, expectedVersion, security_type = read.Body.Value.SecurityType, now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
             cancellationToken: cancellationToken));
         if (updated == 0)
