@@ -82,7 +82,9 @@ public static class DeviceEndpoints
         await using var connection = await db.OpenAsync(cancellationToken);
         foreach (var item in root.EnumerateArray())
         {
-            var externalId = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("external_device_id", out var raw) && raw.ValueKind == JsonValueKind.String
+            // Echoed in the item's result, so only when it is text that can be echoed (not an unpaired surrogate).
+            var externalId = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("external_device_id", out var raw)
+                && raw.ValueKind == JsonValueKind.String && JsonBody.IsStorableText(raw)
                 ? raw.GetString()
                 : null;
             if (item.ValueKind != JsonValueKind.Object)

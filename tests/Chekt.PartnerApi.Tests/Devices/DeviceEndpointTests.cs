@@ -92,6 +92,22 @@ public sealed class DeviceEndpointTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task AnItemWhoseExternalIdIsNotValidTextFailsAloneWithoutEchoingIt(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider);
+        var siteId = await world.CreateSiteAsync();
+        var response = await world.SendAsync(HttpMethod.Post, DevicesPath(world, siteId),
+            $"[{{\"external_device_id\":\"x\\ud800\",\"device_type\":\"camera\",\"zone_number\":\"1\"}},{Camera("fine")}]");
+        var body = await response.ReadJsonAsync();
+        Assert.Equal(201, (int)response.StatusCode);
+        var bad = body.GetProperty("results")[0];
+        Assert.False(bad.GetProperty("is_successful").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, bad.GetProperty("external_device_id").ValueKind);
+        Assert.Equal("external_device_id", bad.GetProperty("error").GetProperty("field").GetString());
+        Assert.True(body.GetProperty("results")[1].GetProperty("is_successful").GetBoolean());
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task EmptyOversizedOrNonArrayBodiesAre400(DatabaseProvider provider)
     {
         await using var world = await ApiWorld.StartAsync(provider);
