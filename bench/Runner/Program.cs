@@ -47,12 +47,12 @@ foreach (var (name, provider, prepare) in targets)
     var seeded = await Seeder.SeedAsync(provider, connectionString, options.Dealers, options.SitesPerDealer, options.ContactsPerSite);
     await using var server = await StartServerAsync(name, provider, connectionString);
     var token = await TokenAsync(server.BaseUrl, seeded);
-    foreach (var scenario in Scenarios(seeded, token))
+    foreach (var scenario in Scenarios(seeded, token).Where(s => options.Selects(s.Name)))
     {
         await report.MeasureAsync($"{scenario.Name}, {name}", server, scenario.Request, baseline, baselineGet, work);
     }
 
-    if (provider == "Sqlite" && options.Large)
+    if (provider == "Sqlite" && options.Large && options.Only.Count == 0)
     {
         Console.WriteLine("Seeding the 10x SQLite data set...");
         var largeConnection = await prepare("large");
@@ -65,7 +65,7 @@ foreach (var (name, provider, prepare) in targets)
         }
     }
 
-    if (provider == "Sqlite")
+    if (provider == "Sqlite" && options.Only.Count == 0)
     {
         await report.PeersAsync(server, Scenarios(seeded, token).First().Request, baseline, baselineGet, work, options);
         if (options.MemoryRequests > 0)
@@ -73,6 +73,11 @@ foreach (var (name, provider, prepare) in targets)
             await report.MemoryAsync(server, Scenarios(seeded, token).First().Request, work);
         }
     }
+}
+
+if (options.Selects("token issuance"))
+{
+    await report.SigningCeilingAsync();
 }
 
 var file = Path.Combine(options.ResultsDirectory, $"{DateTime.UtcNow:yyyy-MM-dd-HHmm}.md");
@@ -137,8 +142,11 @@ static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seede
 internal sealed record BenchOptions(
     string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
-    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes)
+    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only)
 {
+    /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s comma-separated words.</summary>
+    public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
+
     public static BenchOptions Parse(string[] args)
     {
         string Value(string name, string fallback)
@@ -158,6 +166,7 @@ internal sealed record BenchOptions(
             int.Parse(Value("--pairs", quick ? "1" : "3"), CultureInfo.InvariantCulture),
             !args.Contains("--no-large") && !quick, args.Contains("--no-postgres"),
             long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture),
-            args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0);
+            args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0,
+            Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }

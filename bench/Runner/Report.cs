@@ -11,6 +11,7 @@ internal sealed class Report(BenchOptions options)
     private readonly List<string> _notes = [];
     private readonly Dictionary<string, double> _peerRatios = [];
     private (double Start, double Half, double End, double Max, long Requests)? _memory;
+    private double? _signaturesPerSecond;
 
     private sealed record Measurement(string Scenario, IReadOnlyList<WrkResult> A, IReadOnlyList<WrkResult> B)
     {
@@ -117,6 +118,32 @@ internal sealed class Report(BenchOptions options)
         }
     }
 
+    /// <summary>
+    /// The ceiling of token issuance on this machine: every access token carries its own RS256 signature
+    /// (spec §2.2; RFC 7518 requires RSA keys of 2048 bits or more), so RSA-2048 signatures per second on
+    /// all cores bound it, whatever the server does around them.
+    /// </summary>
+    public async Task SigningCeilingAsync()
+    {
+        Console.WriteLine("Measuring RSA-2048 signatures per second on all cores...");
+        var payload = new byte[600];
+        var stopAt = DateTime.UtcNow.AddSeconds(5);
+        var counts = await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() =>
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            long signed = 0;
+            while (DateTime.UtcNow < stopAt)
+            {
+                rsa.SignData(payload, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+                signed++;
+            }
+
+            return signed;
+        })));
+        _signaturesPerSecond = counts.Sum() / 5.0;
+        Console.WriteLine($"  {_signaturesPerSecond:0} signatures/s");
+    }
+
     /// <summary>Server memory over a long run of authenticated GETs, sampled from /proc.</summary>
     public async Task MemoryAsync(ServiceProcess server, WrkRequest request, string work)
     {
@@ -170,6 +197,14 @@ internal sealed class Report(BenchOptions options)
         Target("GET latency with the 10× data set (p50, GET dealer)", "≤ 1.2 × normal set", normal is null || large is null ? null : Median([.. large.A.Select(r => r.P50Ms)]) / Median([.. normal.A.Select(r => r.P50Ms)]), v => v <= 1.2);
         Target("server memory after the long run (RSS, MiB)", "≤ 256", _memory?.End, v => v <= 256, "0");
         Target("memory growth in the last half of the long run (MiB)", "≈ 0 (≤ 5% of RSS)", _memory is { } mem ? mem.End - mem.Half : null, v => v <= (_memory?.End ?? 0) * 0.05, "0.0");
+
+        var tokens = _measurements.FirstOrDefault(m => m.Scenario == "token issuance (client secret), SQLite");
+        if (_signaturesPerSecond is { } signatures && tokens is not null)
+        {
+            var ceiling = signatures / Median([.. tokens.B.Select(r => r.RequestsPerSecond)]);
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"Token issuance ceiling: every token is signed RS256 (RSA-2048). This machine makes {signatures:0} such signatures per second on all cores with nothing else running (measured in this run), so no issuer can exceed {ceiling:0.00} × baseline here; the server reaches {tokens.MedianRatio / ceiling:P0} of that ceiling while sharing the cores with wrk.");
+        }
 
         text.AppendLine().AppendLine("## Raw figures").AppendLine()
             .AppendLine("| scenario | A req/s (runs) | B req/s (runs) | ratio per pair | median ratio | A p50 / p99 ms | errors |")

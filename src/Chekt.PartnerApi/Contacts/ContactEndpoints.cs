@@ -12,12 +12,13 @@ namespace Chekt.PartnerApi.Contacts;
 /// <summary>The Contacts API (seed 002): the five endpoints under <c>/dealers/{dealerId}/sites/{siteId}/contacts</c>.</summary>
 public static class ContactEndpoints
 {
-    private const string SelectContacts =
+    private const string ContactColumns =
         """
-        SELECT id AS Id, external_contact_id AS ExternalContactId, first_name AS FirstName, last_name AS LastName,
-               phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
-        FROM contacts
+        id AS Id, external_contact_id AS ExternalContactId, first_name AS FirstName, last_name AS LastName,
+        phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
         """;
+
+    private const string SelectContacts = "SELECT " + ContactColumns + " FROM contacts";
 
     public static RouteGroupBuilder MapContactEndpoints(this RouteGroupBuilder api)
     {
@@ -67,15 +68,16 @@ public static class ContactEndpoints
         var dealer = context.GetDealerAccess();
         var site = context.GetSiteAccess();
         await using var connection = await db.OpenAsync(cancellationToken);
-        long contactId;
+        ContactRow contact;
         try
         {
+            // The write answers with the stored row (RETURNING): no second round trip to read it back.
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            contactId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                """
+            contact = await connection.QuerySingleAsync<ContactRow>(new CommandDefinition(
+                $"""
                 INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone_number, email, created_at, updated_at)
                 VALUES (@siteId, @ExternalContactId, @FirstName, @LastName, @PhoneNumber, @Email, @now, @now)
-                RETURNING id
+                RETURNING {ContactColumns}
                 """,
                 new { siteId = site.SiteId, request.ExternalContactId, request.FirstName, request.LastName, request.PhoneNumber, request.Email, now },
                 cancellationToken: cancellationToken));
@@ -89,14 +91,8 @@ public static class ContactEndpoints
             return ApiError.NotFound("site_not_found", $"Site {site.SiteId} does not exist."); // deleted meanwhile
         }
 
-        var contact = await ReadAsync(connection, site.SiteId, contactId, cancellationToken);
-        if (contact is null)
-        {
-            return ApiError.NotFound("site_not_found", $"Site {site.SiteId} does not exist.");
-        }
-
         ETags.Set(context, contact.Version);
-        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contactId}", contact.AsDto());
+        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
@@ -166,23 +162,18 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var columns = new[] { "first_name", "last_name", "phone_number", "email" }.Where(body.Has);
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)}",
+        var contact = await connection.QuerySingleOrDefaultAsync<ContactRow>(new CommandDefinition(
+            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)} RETURNING {ContactColumns}",
             new
             {
                 id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                 first_name = request.FirstName, last_name = request.LastName, phone_number = request.PhoneNumber, email = request.Email,
             },
             cancellationToken: cancellationToken));
-        var contact = await ReadAsync(connection, siteId, id, cancellationToken);
         if (contact is null)
         {
-            return ContactNotFound(id);
-        }
-
-        if (updated == 0)
-        {
-            return ETags.PreconditionFailed();
+            // Nothing changed: either there is no such contact here, or If-Match named an older version.
+            return await ReadAsync(connection, siteId, id, cancellationToken) is null ? ContactNotFound(id) : ETags.PreconditionFailed();
         }
 
         ETags.Set(context, contact.Version);

@@ -46,6 +46,11 @@ public sealed record UpdateDealerRequest(
 /// <summary>A dealer as stored.</summary>
 internal sealed class DealerRow
 {
+    /// <summary>The columns of a row, for a query over <c>dealers d</c>.</summary>
+    public const string Columns =
+        "d.id AS Id, d.company_name AS CompanyName, d.company_address1 AS CompanyAddress1, d.company_address2 AS CompanyAddress2, "
+        + "d.company_email AS CompanyEmail, d.company_phone_number AS CompanyPhoneNumber, d.version AS Version, d.created_at AS CreatedAt";
+
     public long Id { get; init; }
 
     public string CompanyName { get; init; } = "";

@@ -12,12 +12,7 @@ namespace Chekt.PartnerApi.Dealers;
 /// <summary>The Dealers API (seed 000, spec §3).</summary>
 public static class DealerEndpoints
 {
-    private const string SelectDealer =
-        """
-        SELECT id AS Id, company_name AS CompanyName, company_address1 AS CompanyAddress1, company_address2 AS CompanyAddress2,
-               company_email AS CompanyEmail, company_phone_number AS CompanyPhoneNumber, version AS Version, created_at AS CreatedAt
-        FROM dealers WHERE id = @dealerId
-        """;
+    private const string SelectDealer = "SELECT " + DealerRow.Columns + " FROM dealers d WHERE d.id = @dealerId";
 
     public static RouteGroupBuilder MapDealerEndpoints(this RouteGroupBuilder api)
     {
@@ -34,7 +29,7 @@ public static class DealerEndpoints
             .ProducesError(StatusCodes.Status409Conflict, "`conflict`: the `external_dealer_id` is already connected to another dealer of your partner account.");
 
         var dealer = api.MapDealerScoped().WithTags("Dealers");
-        dealer.MapGet("", GetAsync).RequireScope(Scopes.ReadDealer).WithName("GetDealer")
+        dealer.MapGet("", Get).RequireScope(Scopes.ReadDealer).WithMetadata(new ReadsDealerRow()).WithName("GetDealer")
             .WithSummary("Get a dealer")
             .WithOptimisticConcurrency();
         dealer.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateDealer).WithName("UpdateDealer")
@@ -108,11 +103,11 @@ public static class DealerEndpoints
         return TypedResults.Ok(dealer.AsDto(request.ExternalDealerId));
     }
 
-    private static async Task<Results<Ok<DealerResponse>, ApiError>> GetAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Results<Ok<DealerResponse>, ApiError> Get(HttpContext context)
     {
+        // The access check read the dealer's row in its own query (ReadsDealerRow).
         var access = context.GetDealerAccess();
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken));
+        var dealer = access.Row ?? throw new InvalidOperationException("GET dealer must be marked ReadsDealerRow.");
         ETags.Set(context, dealer.Version);
         return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
     }
