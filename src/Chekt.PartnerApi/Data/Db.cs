@@ -13,7 +13,7 @@ public sealed class Db : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
     private readonly string _sqliteConnectionString = "";
-    private readonly string _sqliteSessionPragmas = "";
+    private readonly SqliteSessionPool? _sqlite;
 
     public Db(IOptions<DatabaseOptions> options, IConfiguration configuration)
     {
@@ -56,7 +56,8 @@ public sealed class Db : IAsyncDisposable
             var builder = new SqliteConnectionStringBuilder(
                 string.IsNullOrWhiteSpace(configured) ? DatabaseOptions.DefaultSqliteConnectionString : configured)
             {
-                Pooling = true,
+                // Sessions are pooled (with their prepared statements) by SqliteSessionPool.
+                Pooling = false,
             };
             if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource)
                 && builder.DataSource != ":memory:")
@@ -72,27 +73,12 @@ public sealed class Db : IAsyncDisposable
             // Note: WAL with synchronous=NORMAL keeps every committed transaction across a process
             // crash (kill -9); only a power loss can drop the last commits before a checkpoint.
             // Foreign keys are off by default in SQLite and must be switched on per connection.
-            _sqliteSessionPragmas =
-                $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
+            _sqlite = new SqliteSessionPool(_sqliteConnectionString,
+                $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;");
         }
     }
 
     public DatabaseProvider Provider { get; }
-
-    // Pooled SQLite connections keep their native handle, and with it their session settings, so the
-    // pragmas run once per native connection rather than on every open.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _initializedSqliteSessions = [];
-
-    private bool IsNewSqliteSession(SqliteConnection connection) =>
-        connection.Handle is not { } handle || !_initializedSqliteSessions.TryGetValue(handle, out _);
-
-    private void MarkSqliteSessionReady(SqliteConnection connection)
-    {
-        if (connection.Handle is { } handle)
-        {
-            _initializedSqliteSessions.AddOrUpdate(handle, handle);
-        }
-    }
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
@@ -115,25 +101,7 @@ public sealed class Db : IAsyncDisposable
             return await _postgres.OpenConnectionAsync(cancellationToken);
         }
 
-        var connection = new SqliteConnection(_sqliteConnectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            if (IsNewSqliteSession(connection))
-            {
-                await using var pragmas = connection.CreateCommand();
-                pragmas.CommandText = _sqliteSessionPragmas;
-                await pragmas.ExecuteNonQueryAsync(cancellationToken);
-                MarkSqliteSessionReady(connection);
-            }
-
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        return await _sqlite!.RentAsync(cancellationToken);
     }
 
     /// <summary>Synchronous open, for the few framework callbacks that are not asynchronous.</summary>
@@ -144,17 +112,7 @@ public sealed class Db : IAsyncDisposable
             return _postgres.OpenConnection();
         }
 
-        var connection = new SqliteConnection(_sqliteConnectionString);
-        connection.Open();
-        if (IsNewSqliteSession(connection))
-        {
-            using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = _sqliteSessionPragmas;
-            pragmas.ExecuteNonQuery();
-            MarkSqliteSessionReady(connection);
-        }
-
-        return connection;
+        return _sqlite!.Rent();
     }
 
     /// <summary>Round-trips to the database; throws when it cannot be reached.</summary>
@@ -172,5 +130,7 @@ public sealed class Db : IAsyncDisposable
         {
             await _postgres.DisposeAsync();
         }
+
+        _sqlite?.Dispose();
     }
 }

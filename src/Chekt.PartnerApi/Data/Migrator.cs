@@ -94,7 +94,7 @@ public sealed class Migrator(Db db, TimeProvider clock, ILogger<Migrator> logger
         {
             // Note: BEGIN IMMEDIATE takes the write lock before reading the history, so a second
             // process waits (busy timeout) and then sees the first one's work instead of repeating it.
-            await using var transaction = ((SqliteConnection)connection).BeginTransaction(deferred: false);
+            await using var transaction = ((PooledSqliteConnection)connection).BeginTransaction(deferred: false);
             var done = await ReadHistoryAsync(connection, transaction, cancellationToken);
             var next = Pending(migrations, done).FirstOrDefault();
             if (next is null)

@@ -1,0 +1,403 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Data.Sqlite;
+
+namespace Chekt.PartnerApi.Data;
+
+/// <summary>
+/// SQLite connections that stay open between uses and keep their prepared statements. Preparing a
+/// statement and opening a connection from Microsoft.Data.Sqlite's pool cost more than running the
+/// small indexed queries the API makes, so a session keeps each SQL text it has run prepared and the
+/// next lease of the session runs it again with new parameter values. Callers see an ordinary
+/// <see cref="DbConnection"/> (Dapper works unchanged); disposing it returns the session to the pool.
+/// </summary>
+internal sealed class SqliteSessionPool(string connectionString, string sessionPragmas) : IDisposable
+{
+    private const int MaxIdleSessions = 128;
+    private readonly ConcurrentBag<SqliteSession> _idle = [];
+    private int _idleCount;
+    private volatile bool _disposed;
+
+    public async Task<DbConnection> RentAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (TryTakeIdle(out var session))
+        {
+            return new PooledSqliteConnection(this, session);
+        }
+
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using (var pragmas = connection.CreateCommand())
+            {
+                pragmas.CommandText = sessionPragmas;
+                await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return new PooledSqliteConnection(this, new SqliteSession(connection));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public DbConnection Rent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (TryTakeIdle(out var session))
+        {
+            return new PooledSqliteConnection(this, session);
+        }
+
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using (var pragmas = connection.CreateCommand())
+            {
+                pragmas.CommandText = sessionPragmas;
+                pragmas.ExecuteNonQuery();
+            }
+
+            return new PooledSqliteConnection(this, new SqliteSession(connection));
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private bool TryTakeIdle([NotNullWhen(true)] out SqliteSession? session)
+    {
+        if (_idle.TryTake(out session))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Takes a session back; a session left in a transaction is rolled back, a broken one closed.</summary>
+    internal void Return(SqliteSession session, SqliteTransaction? transaction)
+    {
+        var reusable = !_disposed && session.Connection.State == ConnectionState.Open;
+        if (reusable && transaction?.Connection is not null)
+        {
+            try
+            {
+                transaction.Rollback();
+            }
+            catch (SqliteException)
+            {
+                reusable = false;
+            }
+        }
+
+        session.DisposeOrphans();
+        if (reusable)
+        {
+            if (Interlocked.Increment(ref _idleCount) <= MaxIdleSessions)
+            {
+                _idle.Add(session);
+                return;
+            }
+
+            Interlocked.Decrement(ref _idleCount);
+        }
+
+        session.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        while (TryTakeIdle(out var session))
+        {
+            session.Dispose();
+        }
+    }
+}
+
+/// <summary>One open SQLite connection and the statements it has prepared, by SQL text.</summary>
+internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
+{
+    // Note: generated SQL comes from a bounded set of shapes; long texts (bulk inserts, migrations)
+    // are not kept, and the cache stops growing at its cap instead of evicting.
+    private const int MaxStatements = 256;
+    private const int MaxCachedTextLength = 2_000;
+    private readonly Dictionary<string, Statement> _statements = new(StringComparer.Ordinal);
+    private readonly List<SqliteCommand> _orphans = [];
+
+    public SqliteConnection Connection { get; } = connection;
+
+    /// <summary>A prepared command for the text: the kept one when it is free, else a new one (kept when there is room).</summary>
+    public Statement Lease(string sql)
+    {
+        if (_statements.TryGetValue(sql, out var kept) && kept.IsFree)
+        {
+            return kept;
+        }
+
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        var statement = new Statement(command, Kept: kept is null && sql.Length <= MaxCachedTextLength && _statements.Count < MaxStatements);
+        if (statement.Kept)
+        {
+            _statements[sql] = statement;
+        }
+
+        return statement;
+    }
+
+    /// <summary>After a failed execution the statement's state is unknown: it is dropped, not reused.</summary>
+    public void Discard(string sql, Statement statement)
+    {
+        if (statement.Kept && _statements.TryGetValue(sql, out var kept) && ReferenceEquals(kept, statement))
+        {
+            _statements.Remove(sql);
+        }
+
+        statement.Command.Dispose();
+    }
+
+    /// <summary>A command that is not kept but whose reader is still being read: disposed when the session is returned.</summary>
+    public void Orphan(SqliteCommand command) => _orphans.Add(command);
+
+    public void DisposeOrphans()
+    {
+        foreach (var command in _orphans)
+        {
+            command.Dispose();
+        }
+
+        _orphans.Clear();
+    }
+
+    public void Dispose()
+    {
+        DisposeOrphans();
+        foreach (var statement in _statements.Values)
+        {
+            statement.Command.Dispose();
+        }
+
+        _statements.Clear();
+        Connection.Dispose();
+    }
+
+    internal sealed record Statement(SqliteCommand Command, bool Kept)
+    {
+        /// <summary>The reader of the last execution, which must be closed before the statement runs again.</summary>
+        public SqliteDataReader? Reader { get; set; }
+
+        public bool IsFree => Reader is null || Reader.IsClosed;
+    }
+}
+
+/// <summary>A leased <see cref="SqliteSession"/> seen as a <see cref="DbConnection"/>; disposing it returns the session.</summary>
+internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSession session) : DbConnection
+{
+    private SqliteTransaction? _transaction;
+    private bool _returned;
+
+    internal SqliteSession Session => _returned ? throw new ObjectDisposedException(nameof(PooledSqliteConnection)) : session;
+
+    [AllowNull]
+    public override string ConnectionString
+    {
+        get => session.Connection.ConnectionString;
+        set => throw new NotSupportedException("A pooled SQLite session's connection string cannot change.");
+    }
+
+    public override string Database => session.Connection.Database;
+
+    public override string DataSource => session.Connection.DataSource;
+
+    public override string ServerVersion => session.Connection.ServerVersion;
+
+    public override ConnectionState State => _returned ? ConnectionState.Closed : ConnectionState.Open;
+
+    /// <summary>BEGIN IMMEDIATE (deferred: false) or BEGIN DEFERRED, as <see cref="SqliteConnection.BeginTransaction(bool)"/>.</summary>
+    public SqliteTransaction BeginTransaction(bool deferred) => _transaction = Session.Connection.BeginTransaction(deferred);
+
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => _transaction = Session.Connection.BeginTransaction(isolationLevel);
+
+    public override void ChangeDatabase(string databaseName) => throw new NotSupportedException();
+
+    public override void Open()
+    {
+        ObjectDisposedException.ThrowIf(_returned, this);
+    }
+
+    public override void Close()
+    {
+        if (!_returned)
+        {
+            _returned = true;
+            pool.Return(session, _transaction);
+        }
+    }
+
+    protected override DbCommand CreateDbCommand() => new PooledSqliteCommand(this);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Close();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A command of a <see cref="PooledSqliteConnection"/>: it collects text and parameters and runs them
+/// on the session's prepared statement for that text.
+/// </summary>
+internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : DbCommand
+{
+    private readonly ParameterList _parameters = new();
+
+    [AllowNull]
+    public override string CommandText { get; set; } = "";
+
+    public override int CommandTimeout { get; set; } = 30;
+
+    public override CommandType CommandType
+    {
+        get => CommandType.Text;
+        set
+        {
+            if (value != CommandType.Text)
+            {
+                throw new NotSupportedException("SQLite runs SQL text only.");
+            }
+        }
+    }
+
+    public override bool DesignTimeVisible { get; set; }
+
+    public override UpdateRowSource UpdatedRowSource { get; set; }
+
+    protected override DbConnection? DbConnection
+    {
+        get => connection;
+        set => throw new NotSupportedException("A pooled SQLite command stays with its connection.");
+    }
+
+    protected override DbParameterCollection DbParameterCollection => _parameters;
+
+    protected override DbTransaction? DbTransaction { get; set; }
+
+    public override void Cancel()
+    {
+    }
+
+    public override void Prepare()
+    {
+    }
+
+    protected override DbParameter CreateDbParameter() => new SqliteParameter();
+
+    public override int ExecuteNonQuery() => Run(command => command.ExecuteNonQuery());
+
+    public override object? ExecuteScalar() => Run(command => command.ExecuteScalar());
+
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) =>
+        Run(command => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), keepsReader: true);
+
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
+        RunAsync(command => command.ExecuteNonQueryAsync(cancellationToken));
+
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) =>
+        RunAsync(command => command.ExecuteScalarAsync(cancellationToken));
+
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        await RunAsync(async command => (DbDataReader)await command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true);
+
+    private T Run<T>(Func<SqliteCommand, T> execute, bool keepsReader = false)
+    {
+        var (session, statement) = Bind();
+        try
+        {
+            var result = execute(statement.Command);
+            Finish(session, statement, result as SqliteDataReader, keepsReader);
+            return result;
+        }
+        catch
+        {
+            session.Discard(CommandText, statement);
+            throw;
+        }
+    }
+
+    private async Task<T> RunAsync<T>(Func<SqliteCommand, Task<T>> execute, bool keepsReader = false)
+    {
+        var (session, statement) = Bind();
+        try
+        {
+            var result = await execute(statement.Command);
+            Finish(session, statement, result as SqliteDataReader, keepsReader);
+            return result;
+        }
+        catch
+        {
+            session.Discard(CommandText, statement);
+            throw;
+        }
+    }
+
+    private (SqliteSession Session, SqliteSession.Statement Statement) Bind()
+    {
+        var session = connection.Session;
+        var statement = session.Lease(CommandText);
+        var command = statement.Command;
+        command.Parameters.Clear();
+        foreach (SqliteParameter parameter in _parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        command.Transaction = DbTransaction as SqliteTransaction;
+        command.CommandTimeout = CommandTimeout;
+        return (session, statement);
+    }
+
+    private static void Finish(SqliteSession session, SqliteSession.Statement statement, SqliteDataReader? reader, bool keepsReader)
+    {
+        if (!statement.Kept)
+        {
+            // Not kept: the command is disposed now, or, when a reader still uses it, with the lease.
+            if (keepsReader)
+            {
+                session.Orphan(statement.Command);
+            }
+            else
+            {
+                session.Discard(statement.Command.CommandText, statement);
+            }
+
+            return;
+        }
+
+        statement.Reader = keepsReader ? reader : null;
+    }
+
+    private sealed class ParameterList : SqliteParameterCollection;
+}
