@@ -2,7 +2,8 @@
 # The benchmark in one command: builds Release, installs wrk and the peers (json-server, Prism),
 # seeds realistic data, measures every scenario against the plain-Kestrel baseline and writes
 # bench/results/<date>.md. Options go to the runner: --quick, --no-large, --no-postgres,
-# --duration SECONDS, --pairs N, --connections N, --dealers N, --memory-requests N.
+# --duration SECONDS, --pairs N, --connections N, --dealers N, --memory-requests N,
+# --only WORD[,WORD...] (scenarios whose names contain a word), --soak [--soak-minutes N].
 set -euo pipefail
 cd "$(dirname "$0")"
 
