@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
 using Dapper;
@@ -121,14 +120,12 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (!AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-            || !header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
-            || string.IsNullOrWhiteSpace(header.Parameter))
+        if (ReadBearerToken(http.Request.Headers.Authorization) is not { } token)
         {
             return InvalidToken("A bearer access token is required.");
         }
 
-        var (caller, reason) = await validator.ValidateAsync(header.Parameter, http.RequestAborted);
+        var (caller, reason) = await validator.ValidateAsync(token, http.RequestAborted);
         if (caller is null)
         {
             logger.LogInformation("Access token refused: {Reason}", reason);
@@ -137,6 +134,23 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
 
         http.Features.Set(caller);
         return await next(context);
+    }
+
+    /// <summary>
+    /// The token of exactly one <c>Authorization: Bearer &lt;token&gt;</c> header (RFC 6750 §2.1: the scheme
+    /// is case-insensitive, then one or more spaces and a token without spaces); null otherwise.
+    /// </summary>
+    internal static string? ReadBearerToken(Microsoft.Extensions.Primitives.StringValues authorization)
+    {
+        const string Scheme = "Bearer";
+        if (authorization.Count != 1 || authorization[0] is not { } value
+            || value.Length <= Scheme.Length || !value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || value[Scheme.Length] != ' ')
+        {
+            return null;
+        }
+
+        var token = value.AsSpan(Scheme.Length).Trim(' ');
+        return token.IsEmpty || token.ContainsAny(' ', '\t', ',') ? null : token.ToString();
     }
 
     // Note: spec §2.4: every token problem, a missing token included, is 401 with error="invalid_token".
