@@ -223,7 +223,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             }
         }
 
-        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = readsDealer ? row.AsDealerRow() : null });
+        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = readsDealer ? row : null });
         if (siteId != 0)
         {
             http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId));
@@ -244,37 +244,16 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
         + " WHERE d.id = @dealerId";
 
-    private sealed class DealerConnectionRow
+    // The dealer's own columns are filled only by the queries that read them (ReadsDealerRow).
+    private sealed class DealerConnectionRow : Dealers.DealerRow
     {
-        public string? ExternalSiteId { get; init; }
-
-        public long Id { get; init; }
-
-        public string CompanyName { get; init; } = "";
-
-        public string? CompanyAddress1 { get; init; }
-
-        public string? CompanyAddress2 { get; init; }
-
-        public string? CompanyEmail { get; init; }
-
-        public string? CompanyPhoneNumber { get; init; }
-
-        public long Version { get; init; }
-
-        public long CreatedAt { get; init; }
-
-        public Dealers.DealerRow AsDealerRow() => new()
-        {
-            Id = Id, CompanyName = CompanyName, CompanyAddress1 = CompanyAddress1, CompanyAddress2 = CompanyAddress2,
-            CompanyEmail = CompanyEmail, CompanyPhoneNumber = CompanyPhoneNumber, Version = Version, CreatedAt = CreatedAt,
-        };
-
         public long DealerId { get; init; }
 
         public string? ExternalDealerId { get; init; }
 
         public long? DisconnectedAt { get; init; }
+
+        public string? ExternalSiteId { get; init; }
     }
 }
 

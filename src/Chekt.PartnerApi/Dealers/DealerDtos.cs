@@ -44,7 +44,7 @@ public sealed record UpdateDealerRequest(
     [property: MaxLength(FieldRules.PhoneMaxLength)] string? CompanyPhoneNumber);
 
 /// <summary>A dealer as stored.</summary>
-internal sealed class DealerRow
+internal class DealerRow
 {
     /// <summary>The columns of a row, for a query over <c>dealers d</c>.</summary>
     public const string Columns =
