@@ -21,6 +21,9 @@ public sealed record DealerAccess(long DealerId, string ExternalDealerId)
 /// <summary>Marks an endpoint that answers with the dealer's own row, which the access check then reads in the same query.</summary>
 public sealed record ReadsDealerRow;
 
+/// <summary>Marks an endpoint under <c>/sites/{siteId}</c> that answers with the site's row, which the access check then reads in the same query.</summary>
+public sealed record ReadsSiteRow;
+
 /// <summary>
 /// Declarative access control for the partner API. A route group says what it needs and the filters
 /// enforce it: <c>MapPartnerApi()</c> (a valid bearer token), <c>RequireScope(...)</c>,
@@ -71,13 +74,17 @@ public static class PartnerApiAuthorization
 }
 
 /// <summary>The site of the path, known to belong to the path's dealer.</summary>
-public sealed record SiteAccess(long SiteId, string ExternalSiteId);
+public sealed record SiteAccess(long SiteId, string ExternalSiteId)
+{
+    /// <summary>The site's row, read by the access check itself for endpoints marked <see cref="ReadsSiteRow"/>.</summary>
+    internal Sites.SiteRow? Row { get; init; }
+}
 
 /// <summary>Marks the endpoints under <c>/sites/{siteId}</c>, so the dealer check can look the site up in the same query.</summary>
 public sealed record SiteScoped;
 
 /// <summary>What the dealer check found about the path's site: its external id, or null when it is not the dealer's.</summary>
-internal sealed record SiteLookup(long SiteId, string? ExternalSiteId);
+internal sealed record SiteLookup(long SiteId, string? ExternalSiteId, Sites.SiteRow? Row);
 
 /// <summary>A site that is not the path dealer's is 404, exactly as if it did not exist (spec §2.4).</summary>
 public sealed class SiteAccessFilter(Db db) : IEndpointFilter
@@ -92,9 +99,11 @@ public sealed class SiteAccessFilter(Db db) : IEndpointFilter
 
         var dealer = http.GetDealerAccess();
         string? externalSiteId;
+        Sites.SiteRow? row = null;
         if (http.Features.Get<SiteLookup>() is { } lookup && lookup.SiteId == siteId)
         {
             externalSiteId = lookup.ExternalSiteId;
+            row = lookup.Row;
         }
         else
         {
@@ -109,7 +118,7 @@ public sealed class SiteAccessFilter(Db db) : IEndpointFilter
             return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist.");
         }
 
-        http.Features.Set(new SiteAccess(siteId, externalSiteId));
+        http.Features.Set(new SiteAccess(siteId, externalSiteId) { Row = row });
         return await next(context);
     }
 }
@@ -184,14 +193,19 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         var siteId = metadata?.GetMetadata<SiteScoped>() is not null
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var pathSiteId) ? pathSiteId : 0;
         var readsDealer = metadata?.GetMetadata<ReadsDealerRow>() is not null;
+        var readsSite = siteId != 0 && metadata?.GetMetadata<ReadsSiteRow>() is not null;
         DealerConnectionRow? row;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
             // it across next() would let concurrent requests exhaust the pool waiting on each other.
-            row = await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(new CommandDefinition(
-                AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0)],
-                new { dealerId, partnerId = caller.PartnerId, siteId }, cancellationToken: http.RequestAborted));
+            var query = new CommandDefinition(
+                AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0)],
+                new { dealerId, partnerId = caller.PartnerId, siteId }, cancellationToken: http.RequestAborted);
+            row = readsSite
+                ? (await connection.QueryAsync<DealerConnectionRow, Sites.SiteRow?, DealerConnectionRow>(
+                    query, (access, site) => { access.Site = site; return access; }, splitOn: "Id")).SingleOrDefault()
+                : await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(query);
         }
 
         if (row is null)
@@ -226,22 +240,25 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = readsDealer ? row : null });
         if (siteId != 0)
         {
-            http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId));
+            http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId, row.Site));
         }
 
         return await next(context);
     }
 
     // One query answers the access rules, and also, where the endpoint needs them, the path's site
-    // (index +1) and the dealer's own columns (index +2): one round trip instead of two or three.
-    private static readonly string[] AccessQueries = [AccessQuery(false, false), AccessQuery(true, false), AccessQuery(false, true), AccessQuery(true, true)];
+    // (index +1), the dealer's own columns (+2) and the site's own columns (+4, split from the rest at
+    // their "Id"): one round trip instead of two or three.
+    private static readonly string[] AccessQueries = [.. Enumerable.Range(0, 8).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0))];
 
-    private static string AccessQuery(bool withSite, bool withDealer) =>
+    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow) =>
         "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
         + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
         + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
+        + (withSiteRow && !withDealer ? ", " + Sites.SiteRow.Columns : "")
         + " FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId"
         + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
+        + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
         + " WHERE d.id = @dealerId";
 
     // The dealer's own columns are filled only by the queries that read them (ReadsDealerRow).
@@ -254,6 +271,8 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         public long? DisconnectedAt { get; init; }
 
         public string? ExternalSiteId { get; init; }
+
+        public Sites.SiteRow? Site { get; set; }
     }
 }
 

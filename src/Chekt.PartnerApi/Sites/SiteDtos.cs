@@ -74,6 +74,13 @@ public sealed record UpdateArmingSettingsRequest([property: Required, AllowedVal
 
 internal sealed class SiteRow
 {
+    /// <summary>The columns of a row, for a query over <c>sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id</c>.</summary>
+    public const string Columns =
+        "s.id AS Id, s.external_site_id AS ExternalSiteId, s.name AS Name, s.monitoring_station_id AS MonitoringStationId, "
+        + "m.external_monitoring_station_id AS ExternalMonitoringStationId, s.account_number AS AccountNumber, "
+        + "s.address1 AS Address1, s.address2 AS Address2, s.timezone AS Timezone, s.is_activated AS IsActivated, "
+        + "s.security_type AS SecurityType, s.version AS Version, s.created_at AS CreatedAt";
+
     public long Id { get; init; }
 
     public string ExternalSiteId { get; init; } = "";

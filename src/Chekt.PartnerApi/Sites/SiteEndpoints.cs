@@ -12,14 +12,7 @@ namespace Chekt.PartnerApi.Sites;
 /// <summary>The Sites API (spec §4): a dealer's sites and their arming settings.</summary>
 public static class SiteEndpoints
 {
-    private const string SelectSites =
-        """
-        SELECT s.id AS Id, s.external_site_id AS ExternalSiteId, s.name AS Name, s.monitoring_station_id AS MonitoringStationId,
-               m.external_monitoring_station_id AS ExternalMonitoringStationId, s.account_number AS AccountNumber,
-               s.address1 AS Address1, s.address2 AS Address2, s.timezone AS Timezone, s.is_activated AS IsActivated,
-               s.security_type AS SecurityType, s.version AS Version, s.created_at AS CreatedAt
-        FROM sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id
-        """;
+    private const string SelectSites = "SELECT " + SiteRow.Columns + " FROM sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id";
 
     public static RouteGroupBuilder MapSiteEndpoints(this RouteGroupBuilder api)
     {
@@ -36,7 +29,7 @@ public static class SiteEndpoints
             .WithDescription("A token narrowed by the partner claim to one site lists that site only.");
 
         var site = dealer.MapSiteScoped();
-        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithName("GetSite")
+        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithMetadata(new ReadsSiteRow()).WithName("GetSite")
             .WithSummary("Get a site")
             .WithOptimisticConcurrency();
         site.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateSite")
@@ -153,8 +146,14 @@ public static class SiteEndpoints
 
     private static async Task<Results<Ok<SiteResponse>, ApiError>> GetAsync(HttpContext context, Db db, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
+        // The access check read the site's row in its own query (ReadsSiteRow).
+        var site = context.GetSiteAccess().Row;
+        if (site is null)
+        {
+            await using var connection = await db.OpenAsync(cancellationToken);
+            site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
+        }
+
         if (site is null)
         {
             return SiteNotFound(context);
