@@ -87,7 +87,7 @@ public sealed record SiteScoped;
 internal sealed record SiteLookup(long SiteId, string? ExternalSiteId, Sites.SiteRow? Row);
 
 /// <summary>A site that is not the path dealer's is 404, exactly as if it did not exist (spec §2.4).</summary>
-public sealed class SiteAccessFilter(Db db) : IEndpointFilter
+public sealed class SiteAccessFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -97,22 +97,11 @@ public sealed class SiteAccessFilter(Db db) : IEndpointFilter
             return PartnerApiAuthorization.InvalidPathId("siteId");
         }
 
-        var dealer = http.GetDealerAccess();
-        string? externalSiteId;
-        Sites.SiteRow? row = null;
-        if (http.Features.Get<SiteLookup>() is { } lookup && lookup.SiteId == siteId)
-        {
-            externalSiteId = lookup.ExternalSiteId;
-            row = lookup.Row;
-        }
-        else
-        {
-            await using var connection = await db.OpenAsync(http.RequestAborted);
-            externalSiteId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT external_site_id FROM sites WHERE id = @siteId AND dealer_id = @dealerId",
-                new { siteId, dealerId = dealer.DealerId }, cancellationToken: http.RequestAborted));
-        }
-
+        // The dealer check looked the site up in its own query (SiteScoped); here it is judged.
+        var lookup = http.Features.Get<SiteLookup>() is { } found && found.SiteId == siteId
+            ? found
+            : throw new InvalidOperationException("MapSiteScoped() must sit under MapDealerScoped().");
+        var (externalSiteId, row) = (lookup.ExternalSiteId, lookup.Row);
         if (externalSiteId is null)
         {
             return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist.");

@@ -95,20 +95,12 @@ public static class ContactEndpoints
         return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Task<Results<Ok<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
-        var (page, pageError) = Page.Read(context.Request);
-        if (pageError is not null)
-        {
-            return pageError;
-        }
-
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<ContactRow>(new CommandDefinition(
+        var siteId = context.GetSiteAccess().SiteId;
+        return Page.ListAsync<ContactRow, ContactResponse>(context, db,
             SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id LIMIT @fetch",
-            new { siteId = context.GetSiteAccess().SiteId, after = page.After, fetch = page.FetchCount },
-            cancellationToken: cancellationToken))).ToList();
-        return TypedResults.Ok<IReadOnlyList<ContactResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+            page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)

@@ -144,20 +144,12 @@ public static class DeviceEndpoints
             new BulkCreateDevicesResponse(succeeded, results.Count - succeeded, results));
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<DeviceResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Task<Results<Ok<IReadOnlyList<DeviceResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
-        var (page, pageError) = Page.Read(context.Request);
-        if (pageError is not null)
-        {
-            return pageError;
-        }
-
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<DeviceRow>(new CommandDefinition(
+        var siteId = context.GetSiteAccess().SiteId;
+        return Page.ListAsync<DeviceRow, DeviceResponse>(context, db,
             SelectDevices + " WHERE site_id = @siteId AND id > @after ORDER BY id LIMIT @fetch",
-            new { siteId = context.GetSiteAccess().SiteId, after = page.After, fetch = page.FetchCount },
-            cancellationToken: cancellationToken))).ToList();
-        return TypedResults.Ok<IReadOnlyList<DeviceResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+            page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<DeviceResponse>, ApiError>> GetAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)

@@ -1,4 +1,7 @@
 using System.Globalization;
+using Chekt.PartnerApi.Data;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Chekt.PartnerApi.Http;
@@ -52,6 +55,25 @@ public readonly record struct Page(int Limit, long After)
         });
         context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
         return page;
+    }
+
+    /// <summary>
+    /// A list endpoint in one call: reads <c>limit</c> and <c>after</c>, runs <paramref name="sql"/> (which
+    /// filters on <c>@after</c>, orders by id and fetches <c>@fetch</c> rows) with the parameters made for the
+    /// page, and answers one page of DTOs with its <c>Link</c> header.
+    /// </summary>
+    public static async Task<Results<Ok<IReadOnlyList<TDto>>, ApiError>> ListAsync<TRow, TDto>(
+        HttpContext context, Db db, string sql, Func<Page, object> parameters, Func<TRow, long> id, Func<TRow, TDto> toDto)
+    {
+        var (page, pageError) = Read(context.Request);
+        if (pageError is not null)
+        {
+            return pageError;
+        }
+
+        await using var connection = await db.OpenAsync(context.RequestAborted);
+        var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters(page), cancellationToken: context.RequestAborted))).ToList();
+        return TypedResults.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);
     }
 
     /// <summary>Rows to fetch: one more than the limit.</summary>

@@ -97,20 +97,12 @@ public static class MonitoringStationEndpoints
         return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/monitoring-stations/{stationId}", station.AsDto());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<MonitoringStationResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Task<Results<Ok<IReadOnlyList<MonitoringStationResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
-        var (page, pageError) = Page.Read(context.Request);
-        if (pageError is not null)
-        {
-            return pageError;
-        }
-
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<MonitoringStationRow>(new CommandDefinition(
+        var dealerId = context.GetDealerAccess().DealerId;
+        return Page.ListAsync<MonitoringStationRow, MonitoringStationResponse>(context, db,
             SelectStations + " WHERE dealer_id = @dealerId AND id > @after ORDER BY id LIMIT @fetch",
-            new { dealerId = context.GetDealerAccess().DealerId, after = page.After, fetch = page.FetchCount },
-            cancellationToken: cancellationToken))).ToList();
-        return TypedResults.Ok<IReadOnlyList<MonitoringStationResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+            page => new { dealerId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<MonitoringStationResponse>, ApiError>> GetAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)

@@ -29,7 +29,7 @@ public static class SiteEndpoints
             .WithDescription("A token narrowed by the partner claim to one site lists that site only.");
 
         var site = dealer.MapSiteScoped();
-        site.MapGet("", GetAsync).RequireScope(Scopes.ReadSites).WithMetadata(new ReadsSiteRow()).WithName("GetSite")
+        site.MapGet("", Get).RequireScope(Scopes.ReadSites).WithMetadata(new ReadsSiteRow()).WithName("GetSite")
             .WithSummary("Get a site")
             .WithOptimisticConcurrency();
         site.MapPut("", UpdateAsync).RequireScope(Scopes.UpdateSites).WithName("UpdateSite")
@@ -126,39 +126,19 @@ public static class SiteEndpoints
         return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{siteId}", site.AsDto());
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<SiteResponse>>, ApiError>> ListAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Task<Results<Ok<IReadOnlyList<SiteResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
-        var (page, pageError) = Page.Read(context.Request);
-        if (pageError is not null)
-        {
-            return pageError;
-        }
-
-        var dealer = context.GetDealerAccess();
+        var dealerId = context.GetDealerAccess().DealerId;
         var onlySite = context.GetCaller().Narrowing?.SiteId;
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<SiteRow>(new CommandDefinition(
+        return Page.ListAsync<SiteRow, SiteResponse>(context, db,
             SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlySite") + " ORDER BY s.id LIMIT @fetch",
-            new { dealerId = dealer.DealerId, after = page.After, onlySite, fetch = page.FetchCount },
-            cancellationToken: cancellationToken))).ToList();
-        return TypedResults.Ok<IReadOnlyList<SiteResponse>>([.. page.Finish(context, rows, r => r.Id).Select(r => r.AsDto())]);
+            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 
-    private static async Task<Results<Ok<SiteResponse>, ApiError>> GetAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static Results<Ok<SiteResponse>, ApiError> Get(HttpContext context)
     {
         // The access check read the site's row in its own query (ReadsSiteRow).
-        var site = context.GetSiteAccess().Row;
-        if (site is null)
-        {
-            await using var connection = await db.OpenAsync(cancellationToken);
-            site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
-        }
-
-        if (site is null)
-        {
-            return SiteNotFound(context);
-        }
-
+        var site = context.GetSiteAccess().Row ?? throw new InvalidOperationException("GET site must be marked ReadsSiteRow.");
         ETags.Set(context, site.Version);
         return TypedResults.Ok(site.AsDto());
     }
