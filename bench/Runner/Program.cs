@@ -37,17 +37,22 @@ var targets = new List<(string Name, string Provider, Func<string, Task<string>>
 };
 if (pg is not null)
 {
-    targets.Add(("PostgreSQL", "Postgres", async name => { await pg.CreateDatabaseAsync(name); return pg.ConnectionString(name); }));
+    targets.Add(("PostgreSQL", "Postgres", async name => { await pg.CreateDatabaseAsync(name); return pg.ConnectionString(name) + (options.PostgresOptions.Length > 0 ? ";" + options.PostgresOptions : ""); }));
 }
 
 foreach (var (name, provider, prepare) in targets)
 {
+    if (options.Only.Count > 0 && !Scenarios(new SeededData("", "", 0, 0, 0, 0, 0, 0), "").Any(s => options.Selects($"{s.Name}, {name}")))
+    {
+        continue;
+    }
+
     Console.WriteLine($"Seeding {name}: {options.Dealers} dealers, {options.Dealers * options.SitesPerDealer} sites, {options.Dealers * options.SitesPerDealer * options.ContactsPerSite} contacts...");
     var connectionString = await prepare("normal");
     var seeded = await Seeder.SeedAsync(provider, connectionString, options.Dealers, options.SitesPerDealer, options.ContactsPerSite);
     await using var server = await StartServerAsync(name, provider, connectionString);
     var token = await TokenAsync(server.BaseUrl, seeded);
-    foreach (var scenario in Scenarios(seeded, token).Where(s => options.Selects(s.Name)))
+    foreach (var scenario in Scenarios(seeded, token).Where(s => options.Selects($"{s.Name}, {name}")))
     {
         await report.MeasureAsync($"{scenario.Name}, {name}", server, scenario.Request, baseline, baselineGet, work);
     }
@@ -142,7 +147,7 @@ static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seede
 internal sealed record BenchOptions(
     string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
-    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only)
+    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions)
 {
     /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s comma-separated words.</summary>
     public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
@@ -167,6 +172,7 @@ internal sealed record BenchOptions(
             !args.Contains("--no-large") && !quick, args.Contains("--no-postgres"),
             long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture),
             args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0,
-            Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Value("--postgres-options", ""));
     }
 }

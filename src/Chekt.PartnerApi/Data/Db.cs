@@ -7,11 +7,12 @@ namespace Chekt.PartnerApi.Data;
 
 /// <summary>
 /// Opens connections to the configured database. One instance per process: it owns the
-/// PostgreSQL data source (and its pool); SQLite connections are pooled by Microsoft.Data.Sqlite.
+/// PostgreSQL data sources (and their pools) or the SQLite session pool.
 /// </summary>
 public sealed class Db : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
+    private readonly NpgsqlDataSource? _postgresSessions;
     private readonly string _sqliteConnectionString = "";
     private readonly SqliteSessionPool? _sqlite;
 
@@ -50,6 +51,14 @@ public sealed class Db : IAsyncDisposable
             }
 
             _postgres = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+
+            // Note: with Multiplexing=true (opt-in, see docs/configuration.md) a connection from OpenAsync
+            // is not a session of its own: Npgsql sends the commands of concurrent requests over shared
+            // connections. Callers that need session state (the migrations' advisory lock) or synchronous
+            // I/O (which multiplexing refuses) then get a second, ordinary source.
+            _postgresSessions = builder.Multiplexing
+                ? new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Multiplexing = false }.ConnectionString).Build()
+                : _postgres;
         }
         else
         {
@@ -104,12 +113,26 @@ public sealed class Db : IAsyncDisposable
         return await _sqlite!.RentAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A connection that is the caller's alone until disposed, so session state (advisory locks,
+    /// settings) holds across its commands. The request path uses <see cref="OpenAsync"/>.
+    /// </summary>
+    public async Task<DbConnection> OpenSessionAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgresSessions is not null)
+        {
+            return await _postgresSessions.OpenConnectionAsync(cancellationToken);
+        }
+
+        return await _sqlite!.RentAsync(cancellationToken);
+    }
+
     /// <summary>Synchronous open, for the few framework callbacks that are not asynchronous.</summary>
     public DbConnection Open()
     {
-        if (_postgres is not null)
+        if (_postgresSessions is not null)
         {
-            return _postgres.OpenConnection();
+            return _postgresSessions.OpenConnection();
         }
 
         return _sqlite!.Rent();
@@ -126,6 +149,11 @@ public sealed class Db : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_postgresSessions is not null && _postgresSessions != _postgres)
+        {
+            await _postgresSessions.DisposeAsync();
+        }
+
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();

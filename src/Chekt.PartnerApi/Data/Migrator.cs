@@ -58,7 +58,8 @@ public sealed class Migrator(Db db, TimeProvider clock, ILogger<Migrator> logger
 
     private async Task<List<string>> MigratePostgresAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
+        // The advisory lock belongs to the session, so it needs a connection of its own.
+        await using var connection = await db.OpenSessionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "SELECT pg_advisory_lock(@key)", new { key = PostgresLockKey }, commandTimeout: 600, cancellationToken: cancellationToken));
         try
