@@ -99,7 +99,7 @@ public static class ContactEndpoints
     {
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<ContactRow, ContactResponse>(context, db,
-            SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id LIMIT @fetch",
+            SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id",
             page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 

@@ -89,6 +89,9 @@ public sealed class Db : IAsyncDisposable
 
     public DatabaseProvider Provider { get; }
 
+    /// <summary>The SQLite session pool (null on PostgreSQL), for diagnostics and tests.</summary>
+    internal SqliteSessionPool? SqliteSessions => _sqlite;
+
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
     /// <summary>A description safe to print: the connection string without its password.</summary>

@@ -32,6 +32,7 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
         try
         {
             await connection.OpenAsync(cancellationToken);
+            TrackStatements(connection);
             await using (var pragmas = connection.CreateCommand())
             {
                 pragmas.CommandText = sessionPragmas;
@@ -59,6 +60,7 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
         try
         {
             connection.Open();
+            TrackStatements(connection);
             using (var pragmas = connection.CreateCommand())
             {
                 pragmas.CommandText = sessionPragmas;
@@ -73,6 +75,9 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
             throw;
         }
     }
+
+    // Lets diagnostics walk a session's prepared statements (sqlite3_next_stmt) and read their counters.
+    private static void TrackStatements(SqliteConnection connection) => connection.Handle!.enable_sqlite3_next_stmt(true);
 
     private bool TryTakeIdle([NotNullWhen(true)] out SqliteSession? session)
     {
@@ -115,6 +120,9 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
 
         session.Dispose();
     }
+
+    /// <summary>The connections of the sessions idle right now, for diagnostics and tests.</summary>
+    internal IReadOnlyList<SqliteConnection> IdleConnections() => [.. _idle.Select(session => session.Connection)];
 
     public void Dispose()
     {

@@ -148,7 +148,7 @@ public static class DeviceEndpoints
     {
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<DeviceRow, DeviceResponse>(context, db,
-            SelectDevices + " WHERE site_id = @siteId AND id > @after ORDER BY id LIMIT @fetch",
+            SelectDevices + " WHERE site_id = @siteId AND id > @after ORDER BY id",
             page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 

@@ -57,10 +57,18 @@ public readonly record struct Page(int Limit, long After)
         return page;
     }
 
+    /// <summary>The LIMIT every list query ends with: <see cref="FetchCount"/> rows, bound as <c>@fetch</c>.</summary>
+    /// <remarks>
+    /// Note: SQLite's planner looks at the value of a bare <c>LIMIT @fetch</c>, and so marks the prepared
+    /// statement to be compiled again whenever the parameter is bound, which is every run. Behind a CAST the
+    /// value is only read when the statement runs, so the kept statement is reused as it is.
+    /// </remarks>
+    public const string LimitClause = " LIMIT CAST(@fetch AS INTEGER)";
+
     /// <summary>
     /// A list endpoint in one call: reads <c>limit</c> and <c>after</c>, runs <paramref name="sql"/> (which
-    /// filters on <c>@after</c>, orders by id and fetches <c>@fetch</c> rows) with the parameters made for the
-    /// page, and answers one page of DTOs with its <c>Link</c> header.
+    /// filters on <c>@after</c> and orders by id) with <see cref="LimitClause"/> and the parameters made for
+    /// the page, and answers one page of DTOs with its <c>Link</c> header.
     /// </summary>
     public static async Task<Results<Ok<IReadOnlyList<TDto>>, ApiError>> ListAsync<TRow, TDto>(
         HttpContext context, Db db, string sql, Func<Page, object> parameters, Func<TRow, long> id, Func<TRow, TDto> toDto)
@@ -72,7 +80,7 @@ public readonly record struct Page(int Limit, long After)
         }
 
         await using var connection = await db.OpenAsync(context.RequestAborted);
-        var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters(page), cancellationToken: context.RequestAborted))).ToList();
+        var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql + LimitClause, parameters(page), cancellationToken: context.RequestAborted))).ToList();
         return TypedResults.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);
     }
 

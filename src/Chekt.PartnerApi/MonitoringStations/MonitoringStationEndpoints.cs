@@ -101,7 +101,7 @@ public static class MonitoringStationEndpoints
     {
         var dealerId = context.GetDealerAccess().DealerId;
         return Page.ListAsync<MonitoringStationRow, MonitoringStationResponse>(context, db,
-            SelectStations + " WHERE dealer_id = @dealerId AND id > @after ORDER BY id LIMIT @fetch",
+            SelectStations + " WHERE dealer_id = @dealerId AND id > @after ORDER BY id",
             page => new { dealerId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
     }
 
