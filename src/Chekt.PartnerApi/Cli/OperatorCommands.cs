@@ -140,7 +140,11 @@ public static class OperatorCommands
     public static async Task<JsonObject> MigrateAsync(CliArguments args, IServiceProvider services, CliConsole console, CancellationToken cancellationToken)
     {
         var applied = await services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
-        return new JsonObject { ["applied"] = new JsonArray([.. applied.Select(id => JsonValue.Create(id))]) };
+        return new JsonObject
+        {
+            ["applied"] = new JsonArray([.. applied.Select(id => JsonValue.Create(id))]),
+            ["database"] = services.GetRequiredService<Db>().Describe(),
+        };
     }
 
     /// <summary>

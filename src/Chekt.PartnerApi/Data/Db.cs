@@ -103,7 +103,8 @@ public sealed class Db : IAsyncDisposable
             return $"Postgres ({builder.Host}:{builder.Port}/{builder.Database})";
         }
 
-        return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource})";
+        var threading = SqliteSessionPool.MultiThreadMode ? "multi-thread" : "serialized";
+        return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource}, {threading})";
     }
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)

@@ -276,6 +276,14 @@ public sealed class OperatorCommandTests
         Assert.Equal(0, first.ExitCode);
         Assert.Equal(["0001_initial"], first.Json.GetProperty("applied").EnumerateArray().Select(e => e.GetString()).Take(1));
         Assert.Empty(second.Json.GetProperty("applied").EnumerateArray());
+        var described = first.Json.GetProperty("database").GetString()!;
+        Assert.StartsWith(provider == DatabaseProvider.Sqlite ? "Sqlite (" : "Postgres (", described, StringComparison.Ordinal);
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            // A process of its own, where nothing opened SQLite before the session pool: it runs without
+            // per-connection mutexes (see SqliteSessionPool).
+            Assert.EndsWith(", multi-thread)", described, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
