@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 
@@ -47,6 +48,13 @@ public sealed record UpdateContactRequest(
 
 internal sealed class ContactRow
 {
+    /// <summary>The select list for a contact row; <see cref="Read"/> reads it by position.</summary>
+    public const string Columns =
+        """
+        id AS Id, external_contact_id AS ExternalContactId, first_name AS FirstName, last_name AS LastName,
+        phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
+        """;
+
     public long Id { get; init; }
 
     public string ExternalContactId { get; init; } = "";
@@ -62,6 +70,18 @@ internal sealed class ContactRow
     public long Version { get; init; }
 
     public long CreatedAt { get; init; }
+
+    public static ContactRow Read(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        ExternalContactId = reader.GetString(1),
+        FirstName = reader.GetString(2),
+        LastName = reader.GetString(3),
+        PhoneNumber = reader.IsDBNull(4) ? null : reader.GetString(4),
+        Email = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Version = reader.GetInt64(6),
+        CreatedAt = reader.GetInt64(7),
+    };
 
     public ContactResponse AsDto() => new(Id, ExternalContactId, FirstName, LastName, PhoneNumber, Email, Http.Timestamps.Format(CreatedAt));
 }

@@ -12,11 +12,7 @@ namespace Chekt.PartnerApi.Contacts;
 /// <summary>The Contacts API (seed 002): the five endpoints under <c>/dealers/{dealerId}/sites/{siteId}/contacts</c>.</summary>
 public static class ContactEndpoints
 {
-    private const string ContactColumns =
-        """
-        id AS Id, external_contact_id AS ExternalContactId, first_name AS FirstName, last_name AS LastName,
-        phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
-        """;
+    private const string ContactColumns = ContactRow.Columns;
 
     private const string SelectContacts = "SELECT " + ContactColumns + " FROM contacts";
 
@@ -100,7 +96,7 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<ContactRow, ContactResponse>(context, db,
             SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
+            page => new { siteId, after = page.After, fetch = page.FetchCount }, ContactRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using System.Text.Json.Serialization;
 using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
@@ -95,6 +96,12 @@ public sealed record BulkDeviceError(string Code, string Message, string? Field)
 
 internal sealed class DeviceRow
 {
+    /// <summary>The select list for a device row; <see cref="Read"/> reads it by position.</summary>
+    public const string Columns =
+        "id AS Id, external_device_id AS ExternalDeviceId, device_type AS DeviceType, zone_number AS ZoneNumber, "
+        + "additional_zone_numbers AS AdditionalZoneNumbers, name AS Name, mac AS Mac, manufacturer AS Manufacturer, "
+        + "model AS Model, serial_number AS SerialNumber, version AS Version, created_at AS CreatedAt";
+
     public long Id { get; init; }
 
     public string ExternalDeviceId { get; init; } = "";
@@ -118,6 +125,22 @@ internal sealed class DeviceRow
     public long Version { get; init; }
 
     public long CreatedAt { get; init; }
+
+    public static DeviceRow Read(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        ExternalDeviceId = reader.GetString(1),
+        DeviceType = reader.GetString(2),
+        ZoneNumber = reader.GetString(3),
+        AdditionalZoneNumbers = reader.IsDBNull(4) ? null : reader.GetString(4),
+        Name = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Mac = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Manufacturer = reader.IsDBNull(7) ? null : reader.GetString(7),
+        Model = reader.IsDBNull(8) ? null : reader.GetString(8),
+        SerialNumber = reader.IsDBNull(9) ? null : reader.GetString(9),
+        Version = reader.GetInt64(10),
+        CreatedAt = reader.GetInt64(11),
+    };
 
     public DeviceResponse AsDto() => new(
         Id, ExternalDeviceId, DeviceType, ZoneNumber, AdditionalZoneNumbers, Name, Mac, Manufacturer, Model, SerialNumber, Http.Timestamps.Format(CreatedAt));

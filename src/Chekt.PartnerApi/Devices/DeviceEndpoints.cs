@@ -15,13 +15,8 @@ public static class DeviceEndpoints
 {
     public const int MaxBulkItems = 500;
 
-    private const string SelectDevices =
-        """
-        SELECT id AS Id, external_device_id AS ExternalDeviceId, device_type AS DeviceType, zone_number AS ZoneNumber,
-               additional_zone_numbers AS AdditionalZoneNumbers, name AS Name, mac AS Mac, manufacturer AS Manufacturer,
-               model AS Model, serial_number AS SerialNumber, version AS Version, created_at AS CreatedAt
-        FROM devices
-        """;
+    private const string SelectDevices = "SELECT " + DeviceRow.Columns + " FROM devices";
+
 
     public static RouteGroupBuilder MapDeviceEndpoints(this RouteGroupBuilder api)
     {
@@ -149,7 +144,7 @@ public static class DeviceEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<DeviceRow, DeviceResponse>(context, db,
             SelectDevices + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            page => new { siteId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
+            page => new { siteId, after = page.After, fetch = page.FetchCount }, DeviceRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<DeviceResponse>, ApiError>> GetAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 
@@ -43,6 +44,11 @@ public sealed record UpdateMonitoringStationRequest(
 
 internal sealed class MonitoringStationRow
 {
+    /// <summary>The select list for a station row; <see cref="Read"/> reads it by position.</summary>
+    public const string Columns =
+        "id AS Id, external_monitoring_station_id AS ExternalMonitoringStationId, name AS Name, prefix AS Prefix, "
+        + "linecard AS Linecard, version AS Version, created_at AS CreatedAt";
+
     public long Id { get; init; }
 
     public string ExternalMonitoringStationId { get; init; } = "";
@@ -56,6 +62,17 @@ internal sealed class MonitoringStationRow
     public long Version { get; init; }
 
     public long CreatedAt { get; init; }
+
+    public static MonitoringStationRow Read(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        ExternalMonitoringStationId = reader.GetString(1),
+        Name = reader.GetString(2),
+        Prefix = reader.IsDBNull(3) ? null : reader.GetString(3),
+        Linecard = reader.IsDBNull(4) ? null : reader.GetString(4),
+        Version = reader.GetInt64(5),
+        CreatedAt = reader.GetInt64(6),
+    };
 
     public MonitoringStationResponse AsDto() => new(Id, ExternalMonitoringStationId, Name, Prefix, Linecard, Http.Timestamps.Format(CreatedAt));
 }

@@ -12,12 +12,8 @@ namespace Chekt.PartnerApi.MonitoringStations;
 /// <summary>The Monitoring stations API (spec §6) under <c>/dealers/{dealerId}/monitoring-stations</c>.</summary>
 public static class MonitoringStationEndpoints
 {
-    private const string SelectStations =
-        """
-        SELECT id AS Id, external_monitoring_station_id AS ExternalMonitoringStationId, name AS Name, prefix AS Prefix,
-               linecard AS Linecard, version AS Version, created_at AS CreatedAt
-        FROM monitoring_stations
-        """;
+    private const string SelectStations = "SELECT " + MonitoringStationRow.Columns + " FROM monitoring_stations";
+
 
     public static RouteGroupBuilder MapMonitoringStationEndpoints(this RouteGroupBuilder api)
     {
@@ -102,7 +98,7 @@ public static class MonitoringStationEndpoints
         var dealerId = context.GetDealerAccess().DealerId;
         return Page.ListAsync<MonitoringStationRow, MonitoringStationResponse>(context, db,
             SelectStations + " WHERE dealer_id = @dealerId AND id > @after ORDER BY id",
-            page => new { dealerId, after = page.After, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
+            page => new { dealerId, after = page.After, fetch = page.FetchCount }, MonitoringStationRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<Ok<MonitoringStationResponse>, ApiError>> GetAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 
@@ -74,7 +75,10 @@ public sealed record UpdateArmingSettingsRequest([property: Required, AllowedVal
 
 internal sealed class SiteRow
 {
-    /// <summary>The columns of a row, for a query over <c>sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id</c>.</summary>
+    /// <summary>
+    /// The columns of a row, for a query over <c>sites s LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id</c>;
+    /// <see cref="Read"/> reads them by position.
+    /// </summary>
     public const string Columns =
         "s.id AS Id, s.external_site_id AS ExternalSiteId, s.name AS Name, s.monitoring_station_id AS MonitoringStationId, "
         + "m.external_monitoring_station_id AS ExternalMonitoringStationId, s.account_number AS AccountNumber, "
@@ -106,6 +110,23 @@ internal sealed class SiteRow
     public long Version { get; init; }
 
     public long CreatedAt { get; init; }
+
+    public static SiteRow Read(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        ExternalSiteId = reader.GetString(1),
+        Name = reader.GetString(2),
+        MonitoringStationId = reader.IsDBNull(3) ? null : reader.GetInt64(3),
+        ExternalMonitoringStationId = reader.IsDBNull(4) ? null : reader.GetString(4),
+        AccountNumber = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Address1 = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Address2 = reader.IsDBNull(7) ? null : reader.GetString(7),
+        Timezone = reader.GetString(8),
+        IsActivated = reader.GetInt64(9),
+        SecurityType = reader.GetInt64(10),
+        Version = reader.GetInt64(11),
+        CreatedAt = reader.GetInt64(12),
+    };
 
     public SiteResponse AsDto() => new(
         Id, ExternalSiteId, Name, MonitoringStationId, ExternalMonitoringStationId, AccountNumber, Address1, Address2, Timezone,

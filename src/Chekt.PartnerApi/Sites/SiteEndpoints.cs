@@ -132,7 +132,7 @@ public static class SiteEndpoints
         var onlySite = context.GetCaller().Narrowing?.SiteId;
         return Page.ListAsync<SiteRow, SiteResponse>(context, db,
             SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlySite") + " ORDER BY s.id",
-            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, r => r.Id, r => r.AsDto());
+            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, SiteRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static Results<Ok<SiteResponse>, ApiError> Get(HttpContext context)
