@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Http;
@@ -191,10 +192,8 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             var query = new CommandDefinition(
                 AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0)],
                 new { dealerId, partnerId = caller.PartnerId, siteId }, cancellationToken: http.RequestAborted);
-            row = readsSite
-                ? (await connection.QueryAsync<DealerConnectionRow, Sites.SiteRow?, DealerConnectionRow>(
-                    query, (access, site) => { access.Site = site; return access; }, splitOn: "Id")).SingleOrDefault()
-                : await connection.QuerySingleOrDefaultAsync<DealerConnectionRow>(query);
+            await using var reader = await connection.ExecuteReaderAsync(query);
+            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite) : null;
         }
 
         if (row is null)
@@ -226,7 +225,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             }
         }
 
-        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = readsDealer ? row : null });
+        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = row.Dealer });
         if (siteId != 0)
         {
             http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId, row.Site));
@@ -236,8 +235,8 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
     }
 
     // One query answers the access rules, and also, where the endpoint needs them, the path's site
-    // (index +1), the dealer's own columns (+2) and the site's own columns (+4, split from the rest at
-    // their "Id"): one round trip instead of two or three.
+    // (index +1), the dealer's own columns (+2) and the site's own columns (+4): one round trip instead
+    // of two or three. DealerConnectionRow.Read reads the columns in this order.
     private static readonly string[] AccessQueries = [.. Enumerable.Range(0, 8).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0))];
 
     private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow) =>
@@ -250,8 +249,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
         + " WHERE d.id = @dealerId";
 
-    // The dealer's own columns are filled only by the queries that read them (ReadsDealerRow).
-    private sealed class DealerConnectionRow : Dealers.DealerRow
+    private sealed class DealerConnectionRow
     {
         public long DealerId { get; init; }
 
@@ -261,7 +259,25 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
 
         public string? ExternalSiteId { get; init; }
 
-        public Sites.SiteRow? Site { get; set; }
+        /// <summary>The dealer's own row, for the queries that read it (ReadsDealerRow).</summary>
+        public Dealers.DealerRow? Dealer { get; init; }
+
+        /// <summary>The site's own row, for the queries that read it (ReadsSiteRow); null when there is no such site.</summary>
+        public Sites.SiteRow? Site { get; init; }
+
+        public static DealerConnectionRow Read(DbDataReader reader, bool withSite, bool withDealer, bool withSiteRow)
+        {
+            var next = withSite ? 4 : 3;
+            return new DealerConnectionRow
+            {
+                DealerId = reader.GetInt64(0),
+                ExternalDealerId = reader.IsDBNull(1) ? null : reader.GetString(1),
+                DisconnectedAt = reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                ExternalSiteId = withSite && !reader.IsDBNull(3) ? reader.GetString(3) : null,
+                Dealer = withDealer ? Dealers.DealerRow.Read(reader, next) : null,
+                Site = withSiteRow && !withDealer && !reader.IsDBNull(next) ? Sites.SiteRow.Read(reader, next) : null,
+            };
+        }
     }
 }
 

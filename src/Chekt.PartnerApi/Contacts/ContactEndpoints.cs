@@ -69,14 +69,14 @@ public static class ContactEndpoints
         {
             // The write answers with the stored row (RETURNING): no second round trip to read it back.
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            contact = await connection.QuerySingleAsync<ContactRow>(new CommandDefinition(
+            contact = await connection.QueryFirstRowAsync(new CommandDefinition(
                 $"""
                 INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone_number, email, created_at, updated_at)
                 VALUES (@siteId, @ExternalContactId, @FirstName, @LastName, @PhoneNumber, @Email, @now, @now)
                 RETURNING {ContactColumns}
                 """,
                 new { siteId = site.SiteId, request.ExternalContactId, request.FirstName, request.LastName, request.PhoneNumber, request.Email, now },
-                cancellationToken: cancellationToken));
+                cancellationToken: cancellationToken), ContactRow.Read) ?? throw new InvalidOperationException("INSERT ... RETURNING answered no row.");
         }
         catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
         {
@@ -150,14 +150,14 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var columns = new[] { "first_name", "last_name", "phone_number", "email" }.Where(body.Has);
-        var contact = await connection.QuerySingleOrDefaultAsync<ContactRow>(new CommandDefinition(
+        var contact = await connection.QueryFirstRowAsync(new CommandDefinition(
             $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)} RETURNING {ContactColumns}",
             new
             {
                 id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                 first_name = request.FirstName, last_name = request.LastName, phone_number = request.PhoneNumber, email = request.Email,
             },
-            cancellationToken: cancellationToken));
+            cancellationToken: cancellationToken), ContactRow.Read);
         if (contact is null)
         {
             // Nothing changed: either there is no such contact here, or If-Match named an older version.
@@ -196,8 +196,8 @@ public static class ContactEndpoints
 
     // Note: the site is part of every lookup, so a contact id of another site (or dealer) is 404.
     private static Task<ContactRow?> ReadAsync(DbConnection connection, long siteId, long contactId, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<ContactRow>(new CommandDefinition(
-            SelectContacts + " WHERE id = @contactId AND site_id = @siteId", new { contactId, siteId }, cancellationToken: cancellationToken));
+        connection.QueryFirstRowAsync(new CommandDefinition(
+            SelectContacts + " WHERE id = @contactId AND site_id = @siteId", new { contactId, siteId }, cancellationToken: cancellationToken), ContactRow.Read);
 
     private static ApiError ContactNotFound(long contactId) => ApiError.NotFound("contact_not_found", $"Contact {contactId} does not exist.");
 }

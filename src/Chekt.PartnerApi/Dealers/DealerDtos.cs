@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Chekt.PartnerApi.OpenApi;
 using Chekt.PartnerApi.Validation;
 
@@ -44,9 +45,9 @@ public sealed record UpdateDealerRequest(
     [property: MaxLength(FieldRules.PhoneMaxLength)] string? CompanyPhoneNumber);
 
 /// <summary>A dealer as stored.</summary>
-internal class DealerRow
+internal sealed class DealerRow
 {
-    /// <summary>The columns of a row, for a query over <c>dealers d</c>.</summary>
+    /// <summary>The columns of a row, for a query over <c>dealers d</c>; <see cref="Read"/> reads them by position.</summary>
     public const string Columns =
         "d.id AS Id, d.company_name AS CompanyName, d.company_address1 AS CompanyAddress1, d.company_address2 AS CompanyAddress2, "
         + "d.company_email AS CompanyEmail, d.company_phone_number AS CompanyPhoneNumber, d.version AS Version, d.created_at AS CreatedAt";
@@ -66,6 +67,19 @@ internal class DealerRow
     public long Version { get; init; }
 
     public long CreatedAt { get; init; }
+
+    /// <summary>Reads the <see cref="Columns"/>, starting at column <paramref name="first"/>.</summary>
+    public static DealerRow Read(DbDataReader reader, int first = 0) => new()
+    {
+        Id = reader.GetInt64(first),
+        CompanyName = reader.GetString(first + 1),
+        CompanyAddress1 = reader.IsDBNull(first + 2) ? null : reader.GetString(first + 2),
+        CompanyAddress2 = reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
+        CompanyEmail = reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        CompanyPhoneNumber = reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
+        Version = reader.GetInt64(first + 6),
+        CreatedAt = reader.GetInt64(first + 7),
+    };
 
     public DealerResponse AsDto(string? externalDealerId) => new(
         Id, externalDealerId, CompanyName, CompanyAddress1, CompanyAddress2, CompanyEmail, CompanyPhoneNumber,

@@ -99,7 +99,8 @@ public static class DealerEndpoints
                 "external_dealer_id");
         }
 
-        var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId }, cancellationToken: cancellationToken));
+        var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
+            ?? throw new InvalidOperationException("The dealer row was not found.");
         return TypedResults.Ok(dealer.AsDto(request.ExternalDealerId));
     }
 
@@ -162,7 +163,8 @@ public static class DealerEndpoints
             return ETags.PreconditionFailed();
         }
 
-        var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken));
+        var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
+            ?? throw new InvalidOperationException("The dealer row was not found.");
         ETags.Set(context, dealer.Version);
         return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
     }
@@ -177,7 +179,8 @@ public static class DealerEndpoints
             "UPDATE dealer_connections SET disconnected_at = @now WHERE partner_id = @partnerId AND dealer_id = @dealerId AND disconnected_at IS NULL",
             new { partnerId = caller.PartnerId, dealerId = access.DealerId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
             cancellationToken: cancellationToken));
-        var dealer = await connection.QuerySingleAsync<DealerRow>(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken));
+        var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
+            ?? throw new InvalidOperationException("The dealer row was not found.");
         return TypedResults.Ok(dealer.AsDto(null));
     }
 }

@@ -290,8 +290,8 @@ public static class DeviceEndpoints
         new(false, externalId, null, new BulkDeviceError(error.Code, error.Message, error.Field));
 
     private static Task<DeviceRow?> ReadAsync(DbConnection connection, long siteId, long deviceId, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<DeviceRow>(new CommandDefinition(
-            SelectDevices + " WHERE id = @deviceId AND site_id = @siteId", new { deviceId, siteId }, cancellationToken: cancellationToken));
+        connection.QueryFirstRowAsync(new CommandDefinition(
+            SelectDevices + " WHERE id = @deviceId AND site_id = @siteId", new { deviceId, siteId }, cancellationToken: cancellationToken), DeviceRow.Read);
 
     private static ApiError DeviceNotFound(long id) => ApiError.NotFound("device_not_found", $"Device {id} does not exist.");
 }

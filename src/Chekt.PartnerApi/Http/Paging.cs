@@ -85,8 +85,7 @@ public readonly record struct Page(int Limit, long After)
         await using (var connection = await db.OpenAsync(cancellationToken))
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql + LimitClause, parameters(page), cancellationToken: cancellationToken)))
         {
-            // Note: rows are read with typed getters in the order of the select list; Dapper's mapping reads
-            // each value as an object and costs a native call more per value.
+            // Rows are read by the row type's typed reader, as in Data/TypedRows.cs.
             while (await reader.ReadAsync(cancellationToken))
             {
                 rows.Add(read(reader));

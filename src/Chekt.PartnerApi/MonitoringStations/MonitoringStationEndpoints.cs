@@ -224,8 +224,8 @@ public static class MonitoringStationEndpoints
     }
 
     private static Task<MonitoringStationRow?> ReadAsync(DbConnection connection, long dealerId, long stationId, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<MonitoringStationRow>(new CommandDefinition(
-            SelectStations + " WHERE id = @stationId AND dealer_id = @dealerId", new { stationId, dealerId }, cancellationToken: cancellationToken));
+        connection.QueryFirstRowAsync(new CommandDefinition(
+            SelectStations + " WHERE id = @stationId AND dealer_id = @dealerId", new { stationId, dealerId }, cancellationToken: cancellationToken), MonitoringStationRow.Read);
 
     private static ApiError DuplicateExternalId(string externalId) =>
         ApiError.Conflict(ErrorCodes.Conflict, $"A monitoring station with external_monitoring_station_id '{externalId}' already exists for this dealer.",

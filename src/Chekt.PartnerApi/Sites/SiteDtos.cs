@@ -111,21 +111,22 @@ internal sealed class SiteRow
 
     public long CreatedAt { get; init; }
 
-    public static SiteRow Read(DbDataReader reader) => new()
+    /// <summary>Reads the <see cref="Columns"/>, starting at column <paramref name="first"/>.</summary>
+    public static SiteRow Read(DbDataReader reader, int first = 0) => new()
     {
-        Id = reader.GetInt64(0),
-        ExternalSiteId = reader.GetString(1),
-        Name = reader.GetString(2),
-        MonitoringStationId = reader.IsDBNull(3) ? null : reader.GetInt64(3),
-        ExternalMonitoringStationId = reader.IsDBNull(4) ? null : reader.GetString(4),
-        AccountNumber = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Address1 = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Address2 = reader.IsDBNull(7) ? null : reader.GetString(7),
-        Timezone = reader.GetString(8),
-        IsActivated = reader.GetInt64(9),
-        SecurityType = reader.GetInt64(10),
-        Version = reader.GetInt64(11),
-        CreatedAt = reader.GetInt64(12),
+        Id = reader.GetInt64(first),
+        ExternalSiteId = reader.GetString(first + 1),
+        Name = reader.GetString(first + 2),
+        MonitoringStationId = reader.IsDBNull(first + 3) ? null : reader.GetInt64(first + 3),
+        ExternalMonitoringStationId = reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        AccountNumber = reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
+        Address1 = reader.IsDBNull(first + 6) ? null : reader.GetString(first + 6),
+        Address2 = reader.IsDBNull(first + 7) ? null : reader.GetString(first + 7),
+        Timezone = reader.GetString(first + 8),
+        IsActivated = reader.GetInt64(first + 9),
+        SecurityType = reader.GetInt64(first + 10),
+        Version = reader.GetInt64(first + 11),
+        CreatedAt = reader.GetInt64(first + 12),
     };
 
     public SiteResponse AsDto() => new(

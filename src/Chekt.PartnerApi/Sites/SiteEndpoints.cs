@@ -132,7 +132,7 @@ public static class SiteEndpoints
         var onlySite = context.GetCaller().Narrowing?.SiteId;
         return Page.ListAsync<SiteRow, SiteResponse>(context, db,
             SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlySite") + " ORDER BY s.id",
-            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, SiteRow.Read, r => r.Id, r => r.AsDto());
+            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, r => SiteRow.Read(r), r => r.Id, r => r.AsDto());
     }
 
     private static Results<Ok<SiteResponse>, ApiError> Get(HttpContext context)
@@ -291,7 +291,7 @@ public static class SiteEndpoints
     }
 
     private static Task<SiteRow?> ReadAsync(DbConnection connection, long siteId, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<SiteRow>(new CommandDefinition(SelectSites + " WHERE s.id = @siteId", new { siteId }, cancellationToken: cancellationToken));
+        connection.QueryFirstRowAsync(new CommandDefinition(SelectSites + " WHERE s.id = @siteId", new { siteId }, cancellationToken: cancellationToken), r => SiteRow.Read(r));
 
     private static async Task<bool> StationOfDealerAsync(DbConnection connection, long dealerId, long stationId, CancellationToken cancellationToken) =>
         await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
