@@ -55,13 +55,18 @@ public sealed class MigrationTests
     public async Task ConcurrentMigratorsApplyEachMigrationOnce(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
-        // Separate service providers: separate connection pools, like separate server instances.
-        var instances = Enumerable.Range(0, 4).Select(_ => TestServices.For(database)).ToList();
+        await AssertConcurrentMigratorsApplyEachMigrationOnceAsync(database);
+    }
+
+    /// <summary>Four instances (separate service providers, so separate pools) migrate one database at once.</summary>
+    internal static async Task AssertConcurrentMigratorsApplyEachMigrationOnceAsync(TestDatabase database, IDictionary<string, string?>? settings = null)
+    {
+        var instances = Enumerable.Range(0, 4).Select(_ => TestServices.For(database, settings)).ToList();
         try
         {
             var results = await Task.WhenAll(instances.Select(s => Task.Run(() => s.GetRequiredService<Migrator>().MigrateAsync())));
             var applied = results.SelectMany(r => r).ToList();
-            Assert.Equal(Migrator.Load(provider).Select(m => m.Id).Order(), applied.Order());
+            Assert.Equal(Migrator.Load(database.Provider).Select(m => m.Id).Order(), applied.Order());
             Assert.Equal(applied.Count, await instances[0].ScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
         }
         finally

@@ -104,28 +104,13 @@ public sealed class PostgresConnectionTests
     public async Task WithMultiplexingConcurrentMigratorsStillApplyEachMigrationOnce(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
-        var instances = Enumerable.Range(0, 4).Select(_ => Multiplexed(database)).ToList();
-        try
-        {
-            var results = await Task.WhenAll(instances.Select(s => Task.Run(() => s.GetRequiredService<Migrator>().MigrateAsync())));
-            var applied = results.SelectMany(r => r).ToList();
-            Assert.Equal(Migrator.Load(provider).Select(m => m.Id).Order(), applied.Order());
-            Assert.Equal(applied.Count, await instances[0].ScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
-        }
-        finally
-        {
-            foreach (var instance in instances)
-            {
-                await instance.DisposeAsync();
-            }
-        }
+        await MigrationTests.AssertConcurrentMigratorsApplyEachMigrationOnceAsync(database, MultiplexedSettings(database));
     }
 
-    private static ServiceProvider Multiplexed(TestDatabase database) =>
-        TestServices.For(database, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Partner"] = database.ConnectionString + ";Multiplexing=true",
-        });
+    private static ServiceProvider Multiplexed(TestDatabase database) => TestServices.For(database, MultiplexedSettings(database));
+
+    private static Dictionary<string, string?> MultiplexedSettings(TestDatabase database) =>
+        new() { ["ConnectionStrings:Partner"] = database.ConnectionString + ";Multiplexing=true" };
 
     private static bool IsMultiplexed(DbConnection connection) =>
         new NpgsqlConnectionStringBuilder(connection.ConnectionString).Multiplexing;
