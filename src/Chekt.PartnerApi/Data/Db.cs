@@ -107,7 +107,31 @@ public sealed class Db : IAsyncDisposable
         return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource}, {threading})";
     }
 
+    // Note: an AsyncLocal, so the transaction reaches exactly the code the request runs after Enlist,
+    // and never a background job or another request.
+    private static readonly AsyncLocal<RequestTransaction?> Enlisted = new();
+
+    /// <summary>
+    /// Makes <paramref name="transaction"/> the one every <see cref="OpenAsync"/> in the current flow uses
+    /// (null ends that). Call it in the method that then runs the rest of the request.
+    /// </summary>
+    public static void Enlist(RequestTransaction? transaction) => Enlisted.Value = transaction;
+
+    /// <summary>Opens a connection of its own and begins a transaction on it (see <see cref="Enlist"/>).</summary>
+    public async Task<RequestTransaction> BeginRequestTransactionAsync(CancellationToken cancellationToken = default) =>
+        await RequestTransaction.BeginAsync(await OpenOwnAsync(cancellationToken), cancellationToken);
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (Enlisted.Value is { } transaction)
+        {
+            return transaction.Borrow();
+        }
+
+        return await OpenOwnAsync(cancellationToken);
+    }
+
+    private async Task<DbConnection> OpenOwnAsync(CancellationToken cancellationToken)
     {
         if (_postgres is not null)
         {

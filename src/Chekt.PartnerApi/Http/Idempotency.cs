@@ -11,9 +11,14 @@ namespace Chekt.PartnerApi.Http;
 /// <summary>
 /// <c>Idempotency-Key</c> on POST/PUT/PATCH/DELETE (spec §7). The first answer for (client, key) is
 /// stored for 24 h and replayed, with <c>Idempotent-Replayed: true</c>, for a retry with the same
-/// method, path and body. The same key with another request is 409 <c>idempotency_conflict</c>; a
-/// retry that arrives while the first is still running waits for it briefly, then gets 409 too.
+/// method, path and body. The same key with another request is 409 <c>idempotency_conflict</c>.
 /// </summary>
+/// <remarks>
+/// Note: the claim of the key, everything the endpoint writes and the stored answer commit together, in
+/// one transaction (<see cref="RequestTransaction"/>). A crash at any point leaves either all of it or
+/// none: a retry then replays the answer or runs afresh, never meets a half-done request. A retry that
+/// arrives while the first is running waits on the database for the first to finish, then replays.
+/// </remarks>
 public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {
     public const string HeaderName = "Idempotency-Key";
@@ -60,11 +65,24 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
                 throw new InvalidOperationException("The idempotency record could neither be claimed nor read.");
             }
 
-            if (await TryClaimAsync(clientId, key, http.Request.Method, request.Path, request.Hash, http.RequestAborted))
+            var transaction = await db.BeginRequestTransactionAsync(http.RequestAborted);
+            bool claimed;
+            try
             {
-                return await RunAndStoreAsync(context, next, clientId, key);
+                claimed = await TryClaimAsync(transaction, clientId, key, http.Request.Method, request.Path, request.Hash, http.RequestAborted);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                throw;
             }
 
+            if (claimed)
+            {
+                return await RunAndStoreAsync(context, next, transaction, clientId, key, request);
+            }
+
+            await transaction.DisposeAsync();
             var existing = await FindAsync(clientId, key, http.RequestAborted);
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             if (existing is null)
@@ -100,12 +118,15 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         }
     }
 
-    private async Task<object?> RunAndStoreAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string clientId, string key)
+    private async Task<object?> RunAndStoreAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, RequestTransaction transaction,
+        string clientId, string key, (string Path, string Hash, ApiError? Error) request)
     {
+        await using var _ = transaction;
         var http = context.HttpContext;
         var originalBody = http.Response.Body;
         using var captured = new MemoryStream();
         int status;
+        Db.Enlist(transaction);
         try
         {
             var result = await next(context);
@@ -117,28 +138,31 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
 
             status = http.Response.StatusCode;
         }
-        catch
-        {
-            await DeleteAsync(clientId, key, null, CancellationToken.None);
-            throw;
-        }
         finally
         {
+            Db.Enlist(null);
             http.Response.Body = originalBody;
         }
 
         var body = captured.ToArray();
-        // Transient failures are not remembered: the retry must really run again.
-        if (status >= 500 || status == StatusCodes.Status429TooManyRequests)
+        var headers = JsonSerializer.Serialize(ReplayedHeaders
+            .Where(name => http.Response.Headers.ContainsKey(name))
+            .ToDictionary(name => name, name => http.Response.Headers[name].ToString()));
+        if (status is >= 200 and < 300)
         {
-            await DeleteAsync(clientId, key, null, CancellationToken.None);
+            // The answer commits with the writes that made it; if the commit fails, so does the request.
+            await StoreAnswerAsync(transaction.Connection, transaction.Transaction, clientId, key, status, headers, body);
+            await transaction.CommitAsync(CancellationToken.None);
         }
         else
         {
-            var headers = ReplayedHeaders
-                .Where(name => http.Response.Headers.ContainsKey(name))
-                .ToDictionary(name => name, name => http.Response.Headers[name].ToString());
-            await CompleteAsync(clientId, key, status, JsonSerializer.Serialize(headers), body);
+            // A refusal changes nothing: whatever the endpoint wrote before refusing is undone. Refusals
+            // other than transient ones (5xx, 429) are still remembered, so a retry gets the same answer.
+            await transaction.RollbackAsync();
+            if (status < 500 && status != StatusCodes.Status429TooManyRequests)
+            {
+                await StoreRefusalAsync(clientId, key, http.Request.Method, request.Path, request.Hash, status, headers, body);
+            }
         }
 
         await originalBody.WriteAsync(body, http.RequestAborted);
@@ -170,19 +194,18 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         return (path, Convert.ToHexStringLower(sha.GetHashAndReset()), null);
     }
 
-    private async Task<bool> TryClaimAsync(string clientId, string key, string method, string path, string hash, CancellationToken cancellationToken)
+    private async Task<bool> TryClaimAsync(RequestTransaction transaction, string clientId, string key, string method, string path, string hash, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await db.OpenAsync(cancellationToken);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await transaction.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state, created_at, expires_at)
                 VALUES (@clientId, @key, @method, @path, @hash, 'in_progress', @now, @expires)
                 """,
                 new { clientId, key, method, path, hash, now, expires = now + (long)Retention.TotalMilliseconds },
-                cancellationToken: cancellationToken));
+                transaction.Transaction, cancellationToken: cancellationToken));
             return true;
         }
         catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
@@ -204,21 +227,35 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
             new { clientId, key }, cancellationToken: cancellationToken));
     }
 
-    private async Task CompleteAsync(string clientId, string key, int status, string headers, byte[] body)
+    private static Task StoreAnswerAsync(DbConnection connection, DbTransaction transaction, string clientId, string key, int status, string headers, byte[] body) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE idempotency_records SET state = 'completed', response_status = @status, response_headers = @headers, response_body = @body
+            WHERE client_id = @clientId AND idempotency_key = @key
+            """,
+            new { clientId, key, status, headers, body }, transaction));
+
+    private async Task StoreRefusalAsync(string clientId, string key, string method, string path, string hash, int status, string headers, byte[] body)
     {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
             await using var connection = await db.OpenAsync(CancellationToken.None);
             await connection.ExecuteAsync(
                 """
-                UPDATE idempotency_records SET state = 'completed', response_status = @status, response_headers = @headers, response_body = @body
-                WHERE client_id = @clientId AND idempotency_key = @key
+                INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state,
+                                                 response_status, response_headers, response_body, created_at, expires_at)
+                VALUES (@clientId, @key, @method, @path, @hash, 'completed', @status, @headers, @body, @now, @expires)
                 """,
-                new { clientId, key, status, headers, body });
+                new { clientId, key, method, path, hash, status, headers, body, now, expires = now + (long)Retention.TotalMilliseconds });
+        }
+        catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
+        {
+            // A retry ran meanwhile and stored its own answer: that one stands.
         }
         catch (Exception exception) when (DbErrors.IsUnavailable(exception))
         {
-            // The answer still goes to the client; a retry will find the record abandoned and run again.
+            // The refusal still goes to the client; a retry runs again and is refused again.
             logger.LogWarning("Could not store the idempotent answer: {Reason}", exception.GetBaseException().Message);
         }
     }

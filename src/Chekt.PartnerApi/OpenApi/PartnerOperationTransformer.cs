@@ -168,7 +168,7 @@ internal sealed class PartnerOperationTransformer : IOpenApiOperationTransformer
 
         if (facts.IsWrite)
         {
-            Add(409, "`idempotency_conflict`: the `Idempotency-Key` was used for a different request, or its first request is still running.");
+            Add(409, "`idempotency_conflict`: the `Idempotency-Key` was used for a different request.");
         }
 
         if (facts.HonoursIfMatch)

@@ -77,6 +77,32 @@ public sealed class MonitoringStationEndpointTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task WithAnIdempotencyKeyTheRefusedDeleteStill409sNamingTheSitesAndTheRetryReplaysIt(DatabaseProvider provider)
+    {
+        // The refused DELETE runs in the idempotent request's transaction: its failed statement must not
+        // poison the reads that name the sites (PostgreSQL aborts a transaction on any failed statement).
+        await using var world = await ApiWorld.StartAsync(provider);
+        var stationId = (await CreateStationAsync(world)).GetProperty("monitoring_station_id").GetInt64();
+        await world.CreateSiteAsync("site-a", stationId);
+        var path = $"{world.DealerPath}/monitoring-stations/{stationId}";
+
+        HttpRequestMessage Delete()
+        {
+            var request = Seed.Authorized(HttpMethod.Delete, path, world.Token);
+            request.Headers.Add("Idempotency-Key", "delete-in-use");
+            return request;
+        }
+
+        var first = await world.App.Client.SendAsync(Delete());
+        var error = await first.ReadErrorAsync(409, "monitoring_station_in_use");
+        Assert.Equal(1, error.GetProperty("details").GetArrayLength());
+        var retry = await world.App.Client.SendAsync(Delete());
+        Assert.Equal(409, (int)retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(200, (int)(await world.SendAsync(HttpMethod.Get, path)).StatusCode);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task DeletingAStationThatSitesUseIs409NamingThem(DatabaseProvider provider)
     {
         await using var world = await ApiWorld.StartAsync(provider);
