@@ -10,6 +10,19 @@ namespace Chekt.PartnerApi.Data;
 /// </summary>
 internal static class TypedRows
 {
+    /// <summary>Every row the command returns.</summary>
+    public static async Task<List<T>> QueryRowsAsync<T>(this DbConnection connection, CommandDefinition command, Func<DbDataReader, T> read, int expectedRows)
+    {
+        var rows = new List<T>(expectedRows);
+        await using var reader = await connection.ExecuteReaderAsync(command);
+        while (await reader.ReadAsync(command.CancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
     /// <summary>The first row the command returns, or null when it returns none.</summary>
     public static async Task<T?> QueryFirstRowAsync<T>(this DbConnection connection, CommandDefinition command, Func<DbDataReader, T> read)
         where T : class

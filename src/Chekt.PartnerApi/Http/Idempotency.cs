@@ -260,11 +260,13 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         }
     }
 
-    private async Task DeleteAsync(string clientId, string key, long? createdAt, CancellationToken cancellationToken)
+    /// <summary>Removes an expired or abandoned record, unless it was replaced meanwhile (another created_at).</summary>
+    private async Task DeleteAsync(string clientId, string key, long createdAt, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var sql = "DELETE FROM idempotency_records WHERE client_id = @clientId AND idempotency_key = @key" + (createdAt is null ? "" : " AND created_at = @createdAt");
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { clientId, key, createdAt }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM idempotency_records WHERE client_id = @clientId AND idempotency_key = @key AND created_at = @createdAt",
+            new { clientId, key, createdAt }, cancellationToken: cancellationToken));
     }
 
     private sealed class IdempotencyRecord

@@ -80,16 +80,11 @@ public readonly record struct Page(int Limit, long After)
             return pageError;
         }
 
-        var cancellationToken = context.RequestAborted;
-        var rows = new List<TRow>(Math.Min(page.FetchCount, 64));
-        await using (var connection = await db.OpenAsync(cancellationToken))
-        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql + LimitClause, parameters(page), cancellationToken: cancellationToken)))
+        List<TRow> rows;
+        await using (var connection = await db.OpenAsync(context.RequestAborted))
         {
-            // Rows are read by the row type's typed reader, as in Data/TypedRows.cs.
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
+            rows = await connection.QueryRowsAsync(new CommandDefinition(sql + LimitClause, parameters(page), cancellationToken: context.RequestAborted),
+                read, Math.Min(page.FetchCount, 64));
         }
 
         return TypedResults.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);

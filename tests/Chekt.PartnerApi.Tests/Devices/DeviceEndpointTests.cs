@@ -92,6 +92,35 @@ public sealed class DeviceEndpointTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task WithAnIdempotencyKeyAnItemRefusedByTheDatabaseFailsAloneAndTheRestCommitsWithTheAnswer(DatabaseProvider provider)
+    {
+        // The items run in the idempotent request's transaction; the refused insert (unique violation)
+        // must not undo or block the items after it, nor the stored answer (PostgreSQL aborts a
+        // transaction on a failed statement unless it is rolled back to a savepoint).
+        await using var world = await ApiWorld.StartAsync(provider);
+        var siteId = await world.CreateSiteAsync();
+        await world.OkAsync(HttpMethod.Post, DevicesPath(world, siteId), $"[{Camera("existing")}]");
+
+        HttpRequestMessage Create()
+        {
+            var request = Seed.Authorized(HttpMethod.Post, DevicesPath(world, siteId), world.Token, $"[{Camera("before")},{Camera("existing")},{Camera("after")}]");
+            request.Headers.Add("Idempotency-Key", "bulk-with-duplicate");
+            return request;
+        }
+
+        var first = await world.App.Client.SendAsync(Create());
+        var body = await first.ReadJsonAsync();
+        Assert.Equal(201, (int)first.StatusCode);
+        Assert.Equal([true, false, true], body.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("is_successful").GetBoolean()));
+        var retry = await world.App.Client.SendAsync(Create());
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(body.GetRawText(), (await retry.ReadJsonAsync()).GetRawText());
+
+        var listed = await world.OkAsync(HttpMethod.Get, DevicesPath(world, siteId));
+        Assert.Equal(["existing", "before", "after"], listed.EnumerateArray().Select(d => d.GetProperty("external_device_id").GetString()));
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task AnItemWhoseExternalIdIsNotValidTextFailsAloneWithoutEchoingIt(DatabaseProvider provider)
     {
         await using var world = await ApiWorld.StartAsync(provider);
