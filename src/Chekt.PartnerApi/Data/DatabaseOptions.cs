@@ -20,4 +20,7 @@ public sealed class DatabaseOptions
 
     /// <summary>How long a SQLite writer waits for another writer before giving up.</summary>
     public int SqliteBusyTimeoutMilliseconds { get; set; } = 5000;
+
+    /// <summary>Commit concurrent single-statement SQLite writes together, one transaction per group (see <see cref="SqliteGroupCommit"/>).</summary>
+    public bool SqliteGroupCommit { get; set; } = true;
 }

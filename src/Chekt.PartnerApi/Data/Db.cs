@@ -83,7 +83,8 @@ public sealed class Db : IAsyncDisposable
             // crash (kill -9); only a power loss can drop the last commits before a checkpoint.
             // Foreign keys are off by default in SQLite and must be switched on per connection.
             _sqlite = new SqliteSessionPool(_sqliteConnectionString,
-                $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;");
+                $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;",
+                settings.SqliteGroupCommit);
         }
     }
 

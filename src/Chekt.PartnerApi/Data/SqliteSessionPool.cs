@@ -15,7 +15,7 @@ namespace Chekt.PartnerApi.Data;
 /// next lease of the session runs it again with new parameter values. Callers see an ordinary
 /// <see cref="DbConnection"/> (Dapper works unchanged); disposing it returns the session to the pool.
 /// </summary>
-internal sealed class SqliteSessionPool(string connectionString, string sessionPragmas) : IDisposable
+internal sealed class SqliteSessionPool : IDisposable
 {
     private const int MaxIdleSessions = 128;
 
@@ -34,8 +34,23 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
     /// <summary>Whether SQLite runs without per-connection mutexes in this process.</summary>
     internal static bool MultiThreadMode { get; }
     private readonly ConcurrentBag<SqliteSession> _idle = [];
+    private readonly string _connectionString;
+    private readonly string _sessionPragmas;
     private int _idleCount;
     private volatile bool _disposed;
+
+    /// <param name="connectionString">Of every session.</param>
+    /// <param name="sessionPragmas">Run once when a session opens.</param>
+    /// <param name="groupCommit">Whether single-statement writes outside a transaction go through <see cref="SqliteGroupCommit"/>.</param>
+    public SqliteSessionPool(string connectionString, string sessionPragmas, bool groupCommit)
+    {
+        _connectionString = connectionString;
+        _sessionPragmas = sessionPragmas;
+        GroupCommit = groupCommit ? new SqliteGroupCommit(this) : null;
+    }
+
+    /// <summary>The writer that commits the pool's single-statement writes in groups; null when switched off.</summary>
+    internal SqliteGroupCommit? GroupCommit { get; }
 
     public async Task<DbConnection> RentAsync(CancellationToken cancellationToken)
     {
@@ -45,14 +60,14 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
             return new PooledSqliteConnection(this, session);
         }
 
-        var connection = new SqliteConnection(connectionString);
+        var connection = new SqliteConnection(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
             TrackStatements(connection);
             await using (var pragmas = connection.CreateCommand())
             {
-                pragmas.CommandText = sessionPragmas;
+                pragmas.CommandText = _sessionPragmas;
                 await pragmas.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -68,23 +83,24 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
     public DbConnection Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (TryTakeIdle(out var session))
-        {
-            return new PooledSqliteConnection(this, session);
-        }
+        return new PooledSqliteConnection(this, TryTakeIdle(out var session) ? session : OpenSession());
+    }
 
-        var connection = new SqliteConnection(connectionString);
+    /// <summary>A new session, outside the pool (its owner disposes it).</summary>
+    internal SqliteSession OpenSession()
+    {
+        var connection = new SqliteConnection(_connectionString);
         try
         {
             connection.Open();
             TrackStatements(connection);
             using (var pragmas = connection.CreateCommand())
             {
-                pragmas.CommandText = sessionPragmas;
+                pragmas.CommandText = _sessionPragmas;
                 pragmas.ExecuteNonQuery();
             }
 
-            return new PooledSqliteConnection(this, new SqliteSession(connection));
+            return new SqliteSession(connection);
         }
         catch
         {
@@ -144,6 +160,7 @@ internal sealed class SqliteSessionPool(string connectionString, string sessionP
     public void Dispose()
     {
         _disposed = true;
+        GroupCommit?.Dispose();
         while (TryTakeIdle(out var session))
         {
             session.Dispose();
@@ -234,6 +251,8 @@ internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSessi
     private bool _returned;
 
     internal SqliteSession Session => _returned ? throw new ObjectDisposedException(nameof(PooledSqliteConnection)) : session;
+
+    internal SqliteGroupCommit? GroupCommit => pool.GroupCommit;
 
     [AllowNull]
     public override string ConnectionString
@@ -347,14 +366,38 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) =>
         Run(command => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), keepsReader: true);
 
-    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
-        RunAsync(command => command.ExecuteNonQueryAsync(cancellationToken));
+    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
+        GroupCommitFor() is { } groupCommit
+            ? (await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken)).RecordsAffected
+            : await RunAsync(command => command.ExecuteNonQueryAsync(cancellationToken));
 
-    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) =>
-        RunAsync(command => command.ExecuteScalarAsync(cancellationToken));
+    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
+    {
+        if (GroupCommitFor() is not { } groupCommit)
+        {
+            return await RunAsync(command => command.ExecuteScalarAsync(cancellationToken));
+        }
+
+        var rows = await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken);
+        return rows.Rows.Count > 0 && rows.Names.Length > 0 ? rows.Rows[0][0] : null;
+    }
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await RunAsync(async command => (DbDataReader)await command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true);
+        GroupCommitFor() is { } groupCommit
+            ? (await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken)).CreateReader()
+            : await RunAsync(async command => (DbDataReader)await command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true);
+
+    /// <summary>
+    /// The group commit when this command joins it: a single write statement, run asynchronously, while
+    /// the session is not inside a transaction of its own (a transaction's writes commit with it).
+    /// </summary>
+    private SqliteGroupCommit? GroupCommitFor() =>
+        connection.GroupCommit is { } groupCommit
+        && DbTransaction is null
+        && SqliteGroupCommit.Accepts(CommandText)
+        && SQLitePCL.raw.sqlite3_get_autocommit(connection.Session.Connection.Handle) != 0
+            ? groupCommit
+            : null;
 
     private T Run<T>(Func<SqliteCommand, T> execute, bool keepsReader = false)
     {

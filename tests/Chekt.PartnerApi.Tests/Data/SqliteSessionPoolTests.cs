@@ -16,7 +16,8 @@ public sealed class SqliteSessionPoolTests : IDisposable
     {
         var pool = new SqliteSessionPool(
             new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "pool.db"), Pooling = false }.ConnectionString,
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+            groupCommit: false);
         using var setup = pool.Rent();
         setup.Execute("PRAGMA journal_mode = WAL");
         setup.Execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");

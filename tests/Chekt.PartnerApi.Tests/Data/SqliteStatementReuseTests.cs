@@ -57,7 +57,7 @@ public sealed class SqliteStatementReuseTests
         try
         {
             using var pool = new SqliteSessionPool(
-                new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "limit.db"), Pooling = false }.ConnectionString, "SELECT 1;");
+                new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "limit.db"), Pooling = false }.ConnectionString, "SELECT 1;", groupCommit: false);
             await using var connection = await pool.RentAsync(CancellationToken.None);
             await connection.ExecuteAsync("CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL)");
             await connection.ExecuteAsync("CREATE INDEX ix_items_owner ON items (owner, id)");

@@ -14,12 +14,17 @@ namespace Chekt.PartnerApi.Tests.Reliability;
 /// The real server under a write load is killed with SIGKILL and restarted on the same database:
 /// every write it acknowledged is there and complete, nothing is half-written, and retrying every
 /// request with its Idempotency-Key after the restart answers 201 (a replay or a fresh run) and creates
-/// no duplicate.
+/// no duplicate. Creates sent without a key (on SQLite they commit in groups) must survive the same way.
 /// </summary>
 public sealed class CrashDurabilityTests
 {
     [Theory, OnSqlite, OnPostgres]
-    public async Task AcknowledgedWritesSurviveKillNineAndRetriesDoNotDuplicate(DatabaseProvider provider)
+    public Task AcknowledgedWritesSurviveKillNineAndRetriesDoNotDuplicate(DatabaseProvider provider) => KillUnderWriteLoadAsync(provider, withKeys: true);
+
+    [Theory, OnSqlite, OnPostgres]
+    public Task AcknowledgedCreatesWithoutAKeySurviveKillNine(DatabaseProvider provider) => KillUnderWriteLoadAsync(provider, withKeys: false);
+
+    private static async Task KillUnderWriteLoadAsync(DatabaseProvider provider, bool withKeys)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
         var partner = (await CliTestHost.RunAsync(database, ["partners", "add", "--name", "Crash partner"])).Json.GetProperty("partner_id").GetInt64();
@@ -52,7 +57,7 @@ public sealed class CrashDurabilityTests
                 attempted.Add(externalId);
                 try
                 {
-                    var response = await http.SendAsync(Create(path, token, externalId));
+                    var response = await http.SendAsync(Create(path, token, externalId, withKeys));
                     if (response.StatusCode == HttpStatusCode.Created)
                     {
                         acknowledged[externalId] = await response.Content.ReadAsStringAsync();
@@ -92,11 +97,16 @@ public sealed class CrashDurabilityTests
             Assert.Equal(0L, await services.ScalarAsync<long>("SELECT COUNT(*) FROM idempotency_records WHERE state <> 'completed'"));
         }
 
+        if (!withKeys)
+        {
+            return;
+        }
+
         // Every request is retried with its key: no duplicates.
         var statuses = new ConcurrentBag<int>();
         await Parallel.ForEachAsync(attempted.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (externalId, _) =>
         {
-            var response = await http.SendAsync(Create(path, token, externalId));
+            var response = await http.SendAsync(Create(path, token, externalId, withKey: true));
             statuses.Add((int)response.StatusCode);
             if (acknowledged.TryGetValue(externalId, out var first) && response.Headers.Contains("Idempotent-Replayed"))
             {
@@ -113,7 +123,7 @@ public sealed class CrashDurabilityTests
         }
     }
 
-    private static HttpRequestMessage Create(string path, string token, string externalId)
+    private static HttpRequestMessage Create(string path, string token, string externalId, bool withKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
@@ -122,7 +132,11 @@ public sealed class CrashDurabilityTests
                 Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Add("Idempotency-Key", "key-" + externalId);
+        if (withKey)
+        {
+            request.Headers.Add("Idempotency-Key", "key-" + externalId);
+        }
+
         return request;
     }
 

@@ -1,0 +1,216 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using SQLitePCLRaw = SQLitePCL.raw;
+
+namespace Chekt.PartnerApi.Data;
+
+/// <summary>
+/// Group commit for SQLite: the single-statement writes that requests run outside a transaction
+/// (INSERT, UPDATE, DELETE) queue here, and one writer runs whatever has queued in one transaction
+/// with one commit. SQLite has one write lock per database; without this, concurrent writers each
+/// take it, append their pages to the WAL and commit, and the ones that find it taken sleep in
+/// SQLite's busy handler (1, 2, 5, 10… ms) while the cores idle.
+/// </summary>
+/// <remarks>
+/// Note: a caller's task completes only after the commit that holds its write, so an answered write is
+/// as durable as before (WAL, synchronous=NORMAL: it survives a crash of the process). A statement that
+/// fails (a constraint, a trigger's RAISE(ABORT)) is undone alone, as SQLite undoes a failed statement
+/// inside a transaction; its caller gets the error and the other writes of the batch still commit.
+/// When SQLite rolls back the whole transaction instead (a RAISE(ROLLBACK), a full disk, an I/O error),
+/// every write of the batch run so far fails with that error, and the rest start a new transaction.
+/// </remarks>
+internal sealed class SqliteGroupCommit : IDisposable
+{
+    // Bounds how long one commit keeps the queue's later writes waiting.
+    private const int MaxBatch = 256;
+
+    private readonly SqliteSessionPool _pool;
+    private readonly Channel<WriteJob> _queue = Channel.CreateUnbounded<WriteJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private SqliteSession? _session;
+    private long _submitted;
+    private long _batches;
+    private long _statements;
+
+    public SqliteGroupCommit(SqliteSessionPool pool)
+    {
+        _pool = pool;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Writes queued so far.</summary>
+    public long Submitted => Interlocked.Read(ref _submitted);
+
+    /// <summary>Transactions the writer has run (committed or not).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Writes the writer has run (succeeded or not).</summary>
+    public long Statements => Interlocked.Read(ref _statements);
+
+    /// <summary>Whether a command of this text can join a group commit: one INSERT, UPDATE or DELETE statement.</summary>
+    public static bool Accepts(string sql)
+    {
+        var text = sql.AsSpan().Trim();
+        var isWrite = text.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase);
+
+        // Several statements in one text keep their own (ordinary) execution.
+        return isWrite && !text.TrimEnd(';').Contains(';');
+    }
+
+    /// <summary>Queues one write; completes with its rows once the transaction holding it has committed.</summary>
+    public Task<BufferedRows> RunAsync(string sql, SqliteParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
+    {
+        var job = new WriteJob(sql, parameters, commandTimeout, cancellationToken);
+        if (!_queue.Writer.TryWrite(job))
+        {
+            throw new ObjectDisposedException(nameof(SqliteGroupCommit));
+        }
+
+        Interlocked.Increment(ref _submitted);
+        return job.Completion.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<WriteJob>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var job))
+            {
+                batch.Add(job);
+            }
+
+            RunBatch(batch);
+            batch.Clear();
+        }
+
+        _session?.Dispose();
+    }
+
+    private void RunBatch(List<WriteJob> batch)
+    {
+        Interlocked.Increment(ref _batches);
+        var ran = new List<(WriteJob Job, BufferedRows Rows)>(batch.Count);
+        SqliteTransaction? transaction = null;
+        try
+        {
+            var session = _session ??= _pool.OpenSession();
+            foreach (var job in batch)
+            {
+                if (job.CancellationToken.IsCancellationRequested)
+                {
+                    job.Completion.TrySetCanceled(job.CancellationToken);
+                    continue;
+                }
+
+                transaction ??= session.Connection.BeginTransaction(deferred: false);
+                Interlocked.Increment(ref _statements);
+                try
+                {
+                    ran.Add((job, Execute(session, transaction, job)));
+                }
+                catch (Exception exception)
+                {
+                    job.Completion.TrySetException(exception);
+                    if (SQLitePCLRaw.sqlite3_get_autocommit(session.Connection.Handle) != 0)
+                    {
+                        // SQLite rolled back the whole transaction, not only the statement: the batch's
+                        // earlier writes are gone, and their callers must not hear otherwise.
+                        foreach (var (undone, _) in ran)
+                        {
+                            undone.Completion.TrySetException(exception);
+                        }
+
+                        ran.Clear();
+                        DisposeQuietly(transaction);
+                        transaction = null;
+                    }
+                }
+            }
+
+            transaction?.Commit();
+            foreach (var (job, rows) in ran)
+            {
+                job.Completion.TrySetResult(rows);
+            }
+        }
+        catch (Exception exception)
+        {
+            // BEGIN or COMMIT failed (busy timeout, full disk, I/O error): nothing of the batch committed.
+            foreach (var job in batch)
+            {
+                job.Completion.TrySetException(exception);
+            }
+
+            if (_session?.Connection.State != System.Data.ConnectionState.Open)
+            {
+                _session?.Dispose();
+                _session = null;
+            }
+        }
+        finally
+        {
+            if (transaction is not null)
+            {
+                DisposeQuietly(transaction);
+            }
+        }
+    }
+
+    private static BufferedRows Execute(SqliteSession session, SqliteTransaction transaction, WriteJob job)
+    {
+        var statement = session.Lease(job.Sql);
+        var command = statement.Command;
+        try
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddRange(job.Parameters);
+            command.Transaction = transaction;
+            command.CommandTimeout = job.CommandTimeout;
+            BufferedRows rows;
+            using (var reader = command.ExecuteReader())
+            {
+                rows = BufferedRows.Read(reader);
+            }
+
+            command.Parameters.Clear();
+            if (!statement.Kept)
+            {
+                command.Dispose();
+            }
+
+            return rows;
+        }
+        catch
+        {
+            command.Parameters.Clear();
+            session.Discard(job.Sql, statement);
+            throw;
+        }
+    }
+
+    private static void DisposeQuietly(SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Dispose();
+        }
+        catch (SqliteException)
+        {
+            // Already rolled back by SQLite itself.
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writer.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    private sealed record WriteJob(string Sql, SqliteParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<BufferedRows> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Net;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Chekt.PartnerApi.Tests.Data;
+
+/// <summary>
+/// Concurrent single-statement SQLite writes commit together. Each test holds SQLite's write lock from a
+/// connection of its own, lets one write take the writer (which then waits for the lock), queues the
+/// writes under test behind it in order and releases the lock: those writes then run as one batch.
+/// </summary>
+public sealed class SqliteGroupCommitTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("chekt-group-commit-").FullName;
+
+    private string DatabasePath => Path.Combine(_directory, "group.db");
+
+    [Fact]
+    public async Task WritesQueuedWhileTheWriterWaitsCommitInOneTransaction()
+    {
+        using var pool = NewPool();
+        var statementsBefore = pool.GroupCommit!.Statements;
+
+        var writes = await RunAsOneBatchAsync(pool,
+            [.. Enumerable.Range(1, 20).Select(n => Insert(pool, $"item-{n}"))]);
+
+        Assert.All(writes, write => Assert.True(write.IsCompletedSuccessfully, write.Exception?.Message));
+        Assert.Equal(21, pool.GroupCommit.Statements - statementsBefore); // the blocker and the 20
+        Assert.Equal(Enumerable.Range(1, 20).Select(n => $"item-{n}").Order(StringComparer.Ordinal), await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task AStatementThatFailsFailsAloneAndTheRestOfItsBatchCommits()
+    {
+        using var pool = NewPool();
+
+        var writes = await RunAsOneBatchAsync(pool,
+            Insert(pool, "a"), Insert(pool, "a"), Insert(pool, "b"));
+
+        Assert.True(writes[0].IsCompletedSuccessfully);
+        var duplicate = Assert.IsType<SqliteException>(writes[1].Exception?.InnerException);
+        Assert.Equal(19, duplicate.SqliteErrorCode); // SQLITE_CONSTRAINT: the caller sees SQLite's own error
+        Assert.True(DbErrors.IsUniqueViolation(duplicate));
+        Assert.True(writes[2].IsCompletedSuccessfully);
+        Assert.Equal(["a", "b"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task WhenSQLiteRollsBackTheWholeTransactionTheEarlierWritesOfTheBatchFailToo()
+    {
+        using var pool = NewPool();
+        await using (var setup = await pool.RentAsync(CancellationToken.None))
+        {
+            await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
+        }
+
+        var writes = await RunAsOneBatchAsync(pool,
+            Insert(pool, "one"), Insert(pool, "two"), Insert(pool, "three"));
+
+        // "one" ran and succeeded, but its transaction was rolled back by "two": its caller must not hear success.
+        Assert.Contains("two is refused", Assert.IsType<SqliteException>(writes[0].Exception?.InnerException).Message);
+        Assert.Contains("two is refused", Assert.IsType<SqliteException>(writes[1].Exception?.InnerException).Message);
+        Assert.True(writes[2].IsCompletedSuccessfully, writes[2].Exception?.Message);
+        Assert.Equal(["three"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task AWriteCancelledWhileQueuedIsNotApplied()
+    {
+        using var pool = NewPool();
+        using var cancellation = new CancellationTokenSource();
+
+        var writes = await RunAsOneBatchAsync(DatabasePath, pool.GroupCommit!, BlockerOn(pool),
+            [Insert(pool, "kept"), Insert(pool, "dropped", cancellation.Token)],
+            beforeRelease: cancellation.Cancel);
+
+        Assert.True(writes[0].IsCompletedSuccessfully);
+        Assert.True(writes[1].IsCanceled);
+        Assert.Equal(["kept"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task RowsCountsAndScalarsComeBackFromTheWriter()
+    {
+        using var pool = NewPool();
+        await using var connection = await pool.RentAsync(CancellationToken.None);
+
+        var inserted = await connection.QuerySingleAsync<(long Id, string Name)>("INSERT INTO items (name) VALUES ('x') RETURNING id, name");
+        var id = await connection.ExecuteScalarAsync("INSERT INTO items (name) VALUES ('y') RETURNING id");
+        var updated = await connection.ExecuteAsync("UPDATE items SET name = name || '!'");
+        var deletedNothing = await connection.ExecuteAsync("DELETE FROM items WHERE id = -1");
+
+        Assert.Equal("x", inserted.Name);
+        Assert.Equal(inserted.Id + 1, Assert.IsType<long>(id));
+        Assert.Equal(2, updated);
+        Assert.Equal(0, deletedNothing);
+        Assert.Equal(4, pool.GroupCommit!.Statements);
+        Assert.Equal(["x!", "y!"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task ReadsAndWritesInsideATransactionDoNotJoinTheGroup()
+    {
+        using var pool = NewPool();
+        var submittedBefore = pool.GroupCommit!.Submitted;
+        await using (var connection = await pool.RentAsync(CancellationToken.None))
+        {
+            Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("INSERT INTO items (name) VALUES ('in-transaction')", transaction: transaction);
+            Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items", transaction: transaction));
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(submittedBefore, pool.GroupCommit.Submitted);
+        Assert.Empty(await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task ConcurrentCreatesOverHttpCommitTogetherAndADuplicateStillGetsItsConflict()
+    {
+        await using var world = await ApiWorld.StartAsync(DatabaseProvider.Sqlite);
+        var site = await world.CreateSiteAsync("site-1");
+        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
+        var db = world.App.Services.GetRequiredService<Db>();
+        var groupCommit = db.SqliteSessions!.GroupCommit!;
+        string[] externalIds = ["c-1", "c-2", "c-3", "c-2", "c-4"];
+
+        var databasePath = new SqliteConnectionStringBuilder(world.App.Database.ConnectionString).DataSource;
+        var creates = await RunAsOneBatchAsync(databasePath, groupCommit,
+            async () =>
+            {
+                await using var connection = await db.OpenAsync();
+                return await connection.ExecuteAsync("UPDATE contacts SET first_name = first_name WHERE id = -1");
+            },
+            [.. externalIds.Select(externalId => (Func<Task<HttpResponseMessage>>)(() => world.SendAsync(HttpMethod.Post, contacts,
+                $$"""{"external_contact_id":"{{externalId}}","first_name":"Ann","last_name":"Lee"}""")))]);
+
+        var responses = await Task.WhenAll(creates);
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Conflict, HttpStatusCode.Created],
+            responses.Select(response => response.StatusCode));
+        var conflict = await responses[3].ReadErrorAsync(409, "conflict");
+        Assert.Equal("external_contact_id", conflict.GetProperty("field").GetString());
+        var listed = await world.OkAsync(HttpMethod.Get, contacts);
+        Assert.Equal(["c-1", "c-2", "c-3", "c-4"], listed.EnumerateArray().Select(contact => contact.GetProperty("external_contact_id").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Starts the blocker while another connection holds the write lock, waits until the writer has taken
+    /// it, starts the writes one by one (each queued before the next starts), releases the lock and
+    /// returns the writes once all have finished; asserts they ran as the writer's next batch.
+    /// </summary>
+    private static async Task<Task<T>[]> RunAsOneBatchAsync<T>(string databasePath, SqliteGroupCommit groupCommit, Func<Task<int>> blocker,
+        Func<Task<T>>[] writes, Action? beforeRelease = null)
+    {
+        using var lockHolder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ConnectionString);
+        lockHolder.Open();
+        lockHolder.Execute("BEGIN IMMEDIATE");
+
+        var batchesBefore = groupCommit.Batches;
+        var blocked = blocker();
+        await WaitUntilAsync(() => groupCommit.Batches == batchesBefore + 1, "the writer takes the blocker");
+        var started = new List<Task<T>>();
+        foreach (var write in writes)
+        {
+            var submittedBefore = groupCommit.Submitted;
+            started.Add(write());
+            await WaitUntilAsync(() => groupCommit.Submitted == submittedBefore + 1, "the write is queued");
+        }
+
+        beforeRelease?.Invoke();
+        lockHolder.Execute("COMMIT");
+        await blocked;
+        try
+        {
+            await Task.WhenAll(started);
+        }
+        catch (Exception)
+        {
+            // Each test looks at its writes one by one.
+        }
+
+        Assert.Equal(batchesBefore + 2, groupCommit.Batches);
+        return [.. started];
+    }
+
+    private Task<Task<int>[]> RunAsOneBatchAsync(SqliteSessionPool pool, params Func<Task<int>>[] writes) =>
+        RunAsOneBatchAsync(DatabasePath, pool.GroupCommit!, BlockerOn(pool), writes);
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(4); // under SQLite's busy timeout, which would fail the writer's batch
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(5);
+        }
+    }
+
+    private SqliteSessionPool NewPool()
+    {
+        var pool = new SqliteSessionPool(
+            new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ConnectionString,
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+            groupCommit: true);
+        using var setup = pool.Rent();
+        setup.Execute("PRAGMA journal_mode = WAL");
+        setup.Execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+        setup.Execute("CREATE TABLE other (id INTEGER PRIMARY KEY)");
+        return pool;
+    }
+
+    private static Func<Task<int>> BlockerOn(SqliteSessionPool pool) => async () =>
+    {
+        await using var connection = await pool.RentAsync(CancellationToken.None);
+        return await connection.ExecuteAsync("INSERT INTO other DEFAULT VALUES");
+    };
+
+    private static Func<Task<int>> Insert(SqliteSessionPool pool, string name, CancellationToken cancellationToken = default) => async () =>
+    {
+        await using var connection = await pool.RentAsync(CancellationToken.None);
+        return await connection.ExecuteAsync(new CommandDefinition("INSERT INTO items (name) VALUES (@name)", new { name }, cancellationToken: cancellationToken));
+    };
+
+    private static async Task<string[]> NamesAsync(SqliteSessionPool pool)
+    {
+        await using var connection = await pool.RentAsync(CancellationToken.None);
+        return [.. await connection.QueryAsync<string>("SELECT name FROM items ORDER BY name")];
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
