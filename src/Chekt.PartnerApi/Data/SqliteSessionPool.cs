@@ -364,7 +364,7 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     public override object? ExecuteScalar() => Run(command => command.ExecuteScalar());
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) =>
-        Run(command => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), keepsReader: true);
+        new SqliteColumnReader(Run(command => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), keepsReader: true));
 
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
         GroupCommitFor() is { } groupCommit
@@ -385,7 +385,7 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
         GroupCommitFor() is { } groupCommit
             ? (await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken)).CreateReader()
-            : await RunAsync(async command => (DbDataReader)await command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true);
+            : new SqliteColumnReader(await RunAsync(command => command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true));
 
     /// <summary>
     /// The group commit when this command joins it: a single write statement, run asynchronously, while
