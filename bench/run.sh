@@ -3,9 +3,17 @@
 # seeds realistic data, measures every scenario against the plain-Kestrel baseline and writes
 # bench/results/<date>.md. Options go to the runner: --quick, --no-large, --no-postgres,
 # --duration SECONDS, --pairs N, --connections N, --dealers N, --memory-requests N,
-# --only WORD[,WORD...] (scenarios whose names contain a word), --soak [--soak-minutes N].
+# --only WORD[,WORD...] (scenarios whose names contain a word), --postgres-options "K=V",
+# --soak [--soak-minutes N]; --help lists them.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+for arg in "$@"; do
+  if [[ "$arg" == "--help" || "$arg" == "-h" ]]; then
+    dotnet publish -c Release Runner -o out/runner --nologo -v quiet
+    exec dotnet out/runner/Runner.dll --help
+  fi
+done
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "Installing wrk..."

@@ -6,6 +6,13 @@ using Chekt.PartnerApi.Bench;
 
 // The benchmark of bench/README.md: every figure is a ratio against the plain-Kestrel baseline,
 // measured in the same run, alternating A and B and reporting the median of the per-pair ratios.
+if (BenchOptions.Check(args) is { } refusal)
+{
+    // --help, or an argument the runner does not know: say how to call it rather than start a long run.
+    (refusal.Length == 0 ? Console.Out : Console.Error).WriteLine(refusal.Length == 0 ? BenchOptions.Usage : $"{refusal}\n\n{BenchOptions.Usage}");
+    return refusal.Length == 0 ? 0 : 2;
+}
+
 var options = BenchOptions.Parse(args);
 var work = Directory.CreateTempSubdirectory("chekt-bench-").FullName;
 var report = new Report(options);
@@ -151,6 +158,56 @@ internal sealed record BenchOptions(
 {
     /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s comma-separated words.</summary>
     public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
+
+    public const string Usage = """
+        Usage: bench/run.sh [options]   (see bench/README.md)
+          --quick                      3 s per figure, one pair, no 10x set, no memory run
+          --only "word,word"           only the scenarios whose name (with its database) contains a word
+          --duration SECONDS           per run (10)          --pairs N            A/B pairs (3)
+          --connections N              wrk connections (64)  --dealers N          seed size (2000)
+          --memory-requests N          memory run length (1000000)
+          --no-large                   skip the 10x data set --no-postgres        SQLite only
+          --postgres-options "K=V;…"   appended to the server's PostgreSQL connection string
+          --soak [--soak-minutes N]    long mixed load on SQLite instead of the benchmark (10)
+          --server, --baseline, --results, --peers, --openapi PATH   where the built pieces are
+        """;
+
+    private static readonly string[] Flags = ["--quick", "--no-large", "--no-postgres", "--soak"];
+
+    private static readonly string[] Valued =
+    [
+        "--server", "--baseline", "--results", "--peers", "--openapi", "--dealers", "--connections", "--duration",
+        "--pairs", "--memory-requests", "--soak-minutes", "--only", "--postgres-options",
+    ];
+
+    /// <summary>Null when the arguments can run; "" for --help; otherwise what is wrong with them.</summary>
+    public static string? Check(string[] args)
+    {
+        for (var index = 0; index < args.Length; index++)
+        {
+            var arg = args[index];
+            if (arg is "--help" or "-h" or "-?")
+            {
+                return "";
+            }
+
+            if (Valued.Contains(arg))
+            {
+                if (index + 1 >= args.Length)
+                {
+                    return $"{arg} needs a value.";
+                }
+
+                index++;
+            }
+            else if (!Flags.Contains(arg))
+            {
+                return $"Unknown argument '{arg}'.";
+            }
+        }
+
+        return null;
+    }
 
     public static BenchOptions Parse(string[] args)
     {
