@@ -52,32 +52,12 @@ internal sealed class SqliteSessionPool : IDisposable
     /// <summary>The writer that commits the pool's single-statement writes in groups; null when switched off.</summary>
     internal SqliteGroupCommit? GroupCommit { get; }
 
-    public async Task<DbConnection> RentAsync(CancellationToken cancellationToken)
+    // Note: opening a SQLite connection and running its pragmas is local, synchronous work (Microsoft.Data.Sqlite's
+    // async methods run synchronously too), so both ways of renting share one path.
+    public Task<DbConnection> RentAsync(CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (TryTakeIdle(out var session))
-        {
-            return new PooledSqliteConnection(this, session);
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            TrackStatements(connection);
-            await using (var pragmas = connection.CreateCommand())
-            {
-                pragmas.CommandText = _sessionPragmas;
-                await pragmas.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            return new PooledSqliteConnection(this, new SqliteSession(connection));
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Rent());
     }
 
     public DbConnection Rent()
@@ -368,7 +348,7 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
 
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
         GroupCommitFor() is { } groupCommit
-            ? (await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken)).RecordsAffected
+            ? (await RunGroupedAsync(groupCommit, cancellationToken)).RecordsAffected
             : await RunAsync(command => command.ExecuteNonQueryAsync(cancellationToken));
 
     public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
@@ -378,13 +358,13 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
             return await RunAsync(command => command.ExecuteScalarAsync(cancellationToken));
         }
 
-        var rows = await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken);
+        var rows = await RunGroupedAsync(groupCommit, cancellationToken);
         return rows.Rows.Count > 0 && rows.Names.Length > 0 ? rows.Rows[0][0] : null;
     }
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
         GroupCommitFor() is { } groupCommit
-            ? (await groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken)).CreateReader()
+            ? (await RunGroupedAsync(groupCommit, cancellationToken)).CreateReader()
             : new SqliteColumnReader(await RunAsync(command => command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true));
 
     /// <summary>
@@ -398,6 +378,9 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
         && SQLitePCL.raw.sqlite3_get_autocommit(connection.Session.Connection.Handle) != 0
             ? groupCommit
             : null;
+
+    private Task<BufferedRows> RunGroupedAsync(SqliteGroupCommit groupCommit, CancellationToken cancellationToken) =>
+        groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken);
 
     private T Run<T>(Func<SqliteCommand, T> execute, bool keepsReader = false)
     {
