@@ -18,6 +18,28 @@ var work = Directory.CreateTempSubdirectory("chekt-bench-").FullName;
 var report = new Report(options);
 Console.WriteLine($"Working in {work}");
 
+// The seeded databases take gigabytes. A run that wrote its report removes them once its processes have
+// stopped (ProcessExit comes after the disposals below); a run that broke off, or --keep-work, keeps them
+// and the server logs for diagnosis.
+var reportWritten = false;
+AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+{
+    if (!reportWritten || options.KeepWork)
+    {
+        Console.WriteLine($"Work directory kept: {work}");
+        return;
+    }
+
+    try
+    {
+        Directory.Delete(work, recursive: true);
+    }
+    catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+    {
+        Console.WriteLine($"Could not remove the work directory {work}: {exception.Message}");
+    }
+};
+
 if (options.SoakMinutes > 0)
 {
     // The soak (documented in bench/README.md): one server on SQLite under a long mixed load.
@@ -28,6 +50,7 @@ if (options.SoakMinutes > 0)
     Directory.CreateDirectory(options.ResultsDirectory);
     var soakFile = Path.Combine(options.ResultsDirectory, $"soak-{DateTime.UtcNow:yyyy-MM-dd-HHmm}.md");
     await File.WriteAllTextAsync(soakFile, soakReport);
+    reportWritten = true;
     Console.WriteLine(soakReport);
     Console.WriteLine($"Report written to {soakFile}");
     return soakReport.Contains("**Passed**", StringComparison.Ordinal) ? 0 : 1;
@@ -100,6 +123,7 @@ if (options.Selects("token issuance"))
 var file = Path.Combine(options.ResultsDirectory, $"{DateTime.UtcNow:yyyy-MM-dd-HHmm}.md");
 Directory.CreateDirectory(options.ResultsDirectory);
 await File.WriteAllTextAsync(file, report.Render());
+reportWritten = true;
 Console.WriteLine($"Report written to {file}");
 Console.WriteLine(report.Render());
 return 0;
@@ -159,7 +183,7 @@ static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seede
 internal sealed record BenchOptions(
     string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
-    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions)
+    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions, bool KeepWork)
 {
     /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s comma-separated words.</summary>
     public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
@@ -174,10 +198,11 @@ internal sealed record BenchOptions(
           --no-large                   skip the 10x data set --no-postgres        SQLite only
           --postgres-options "K=V;…"   appended to the server's PostgreSQL connection string
           --soak [--soak-minutes N]    long mixed load on SQLite instead of the benchmark (10)
+          --keep-work                  keep the seeded databases and logs (a run that breaks off keeps them anyway)
           --server, --baseline, --results, --peers, --openapi PATH   where the built pieces are
         """;
 
-    private static readonly string[] Flags = ["--quick", "--no-large", "--no-postgres", "--soak"];
+    private static readonly string[] Flags = ["--quick", "--no-large", "--no-postgres", "--soak", "--keep-work"];
 
     private static readonly string[] Valued =
     [
@@ -235,6 +260,7 @@ internal sealed record BenchOptions(
             long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture),
             args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0,
             Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            Value("--postgres-options", ""));
+            Value("--postgres-options", ""),
+            args.Contains("--keep-work"));
     }
 }

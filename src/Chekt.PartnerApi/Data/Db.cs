@@ -84,7 +84,7 @@ public sealed class Db : IAsyncDisposable
             // Foreign keys are off by default in SQLite and must be switched on per connection.
             _sqlite = new SqliteSessionPool(_sqliteConnectionString,
                 $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {settings.SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;",
-                settings.SqliteGroupCommit);
+                settings.SqliteGroupCommit, settings.SqliteBusyTimeoutMilliseconds);
         }
     }
 

@@ -42,11 +42,12 @@ internal sealed class SqliteSessionPool : IDisposable
     /// <param name="connectionString">Of every session.</param>
     /// <param name="sessionPragmas">Run once when a session opens.</param>
     /// <param name="groupCommit">Whether single-statement writes outside a transaction go through <see cref="SqliteGroupCommit"/>.</param>
-    public SqliteSessionPool(string connectionString, string sessionPragmas, bool groupCommit)
+    /// <param name="busyTimeoutMilliseconds">How long the group's writer waits for the write lock.</param>
+    public SqliteSessionPool(string connectionString, string sessionPragmas, bool groupCommit, int busyTimeoutMilliseconds = 5000)
     {
         _connectionString = connectionString;
         _sessionPragmas = sessionPragmas;
-        GroupCommit = groupCommit ? new SqliteGroupCommit(this) : null;
+        GroupCommit = groupCommit ? new SqliteGroupCommit(this, busyTimeoutMilliseconds) : null;
     }
 
     /// <summary>The writer that commits the pool's single-statement writes in groups; null when switched off.</summary>

@@ -83,6 +83,23 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheWriteLockStaysTakenPastTheBusyTimeoutTheBatchFailsAsBusyAndTheWriterRecovers()
+    {
+        using var pool = NewPool(busyTimeoutMilliseconds: 200);
+        using var lockHolder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ConnectionString);
+        lockHolder.Open();
+        lockHolder.Execute("BEGIN IMMEDIATE");
+
+        var refused = await Assert.ThrowsAsync<SqliteException>(Insert(pool, "late"));
+        Assert.Equal(5, refused.SqliteErrorCode); // SQLITE_BUSY
+        Assert.True(DbErrors.IsUnavailable(refused)); // which the API answers as 503 database_unavailable
+        lockHolder.Execute("ROLLBACK");
+
+        await Insert(pool, "after")();
+        Assert.Equal(["after"], await NamesAsync(pool));
+    }
+
+    [Fact]
     public async Task RowsCountsAndScalarsComeBackFromTheWriter()
     {
         using var pool = NewPool();
@@ -200,12 +217,12 @@ public sealed class SqliteGroupCommitTests : IDisposable
         }
     }
 
-    private SqliteSessionPool NewPool()
+    private SqliteSessionPool NewPool(int busyTimeoutMilliseconds = 5000)
     {
         var pool = new SqliteSessionPool(
             new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ConnectionString,
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-            groupCommit: true);
+            groupCommit: true, busyTimeoutMilliseconds);
         using var setup = pool.Rent();
         setup.Execute("PRAGMA journal_mode = WAL");
         setup.Execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
