@@ -36,8 +36,6 @@ internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader
     private nint _statement;
     private int _fieldCount;
 
-    public SqliteDataReader Inner => inner;
-
     public override bool Read()
     {
         var onRow = inner.Read();

@@ -226,13 +226,10 @@ internal sealed class SqliteGroupCommit : IDisposable
 
     private static BufferedRows Execute(SqliteSession session, WriteJob job)
     {
-        var statement = session.Lease(job.Sql);
+        var statement = session.Bind(job.Sql, job.Parameters, transaction: null, job.CommandTimeout);
         var command = statement.Command;
         try
         {
-            command.Parameters.Clear();
-            command.Parameters.AddRange(job.Parameters);
-            command.CommandTimeout = job.CommandTimeout;
             BufferedRows rows;
             using (var reader = command.ExecuteReader())
             {

@@ -180,6 +180,22 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
         return statement;
     }
 
+    /// <summary>The statement for the text (as <see cref="Lease"/>) with these parameters, transaction and timeout set.</summary>
+    public Statement Bind(string sql, IEnumerable<SqliteParameter> parameters, SqliteTransaction? transaction, int commandTimeout)
+    {
+        var statement = Lease(sql);
+        var command = statement.Command;
+        command.Parameters.Clear();
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        command.Transaction = transaction;
+        command.CommandTimeout = commandTimeout;
+        return statement;
+    }
+
     /// <summary>After a failed execution the statement's state is unknown: it is dropped, not reused.</summary>
     public void Discard(string sql, Statement statement)
     {
@@ -418,17 +434,7 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     private (SqliteSession Session, SqliteSession.Statement Statement) Bind()
     {
         var session = connection.Session;
-        var statement = session.Lease(CommandText);
-        var command = statement.Command;
-        command.Parameters.Clear();
-        foreach (SqliteParameter parameter in _parameters)
-        {
-            command.Parameters.Add(parameter);
-        }
-
-        command.Transaction = DbTransaction as SqliteTransaction;
-        command.CommandTimeout = CommandTimeout;
-        return (session, statement);
+        return (session, session.Bind(CommandText, _parameters.Cast<SqliteParameter>(), DbTransaction as SqliteTransaction, CommandTimeout));
     }
 
     private static void Finish(SqliteSession session, SqliteSession.Statement statement, SqliteDataReader? reader, bool keepsReader)

@@ -2,6 +2,7 @@ using System.Net;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Tests.Infrastructure;
 using Dapper;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -163,6 +164,21 @@ public sealed class SqliteGroupCommitTests : IDisposable
         Assert.Equal("external_contact_id", conflict.GetProperty("field").GetString());
         var listed = await world.OkAsync(HttpMethod.Get, contacts);
         Assert.Equal(["c-1", "c-2", "c-3", "c-4"], listed.EnumerateArray().Select(contact => contact.GetProperty("external_contact_id").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheSettingSwitchesGroupingOffAndWritesStillWork()
+    {
+        await using var world = await ApiWorld.StartAsync(DatabaseProvider.Sqlite,
+            configure: builder => builder.UseSetting("Database:SqliteGroupCommit", "false"));
+        Assert.Null(world.App.Services.GetRequiredService<Db>().SqliteSessions!.GroupCommit);
+
+        var site = await world.CreateSiteAsync("site-1");
+        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
+        await world.OkAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
+        var duplicate = await world.SendAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
+        await duplicate.ReadErrorAsync(409, "conflict");
+        Assert.Single((await world.OkAsync(HttpMethod.Get, contacts)).EnumerateArray());
     }
 
     /// <summary>
