@@ -3,7 +3,7 @@
 # seeds realistic data, measures every scenario against the plain-Kestrel baseline and writes
 # bench/results/<date>.md. Options go to the runner: --quick, --no-large, --no-postgres,
 # --duration SECONDS, --pairs N, --connections N, --dealers N, --memory-requests N,
-# --only WORD[,WORD...] (scenarios whose names contain a word), --postgres-options "K=V",
+# --only TEXT[|TEXT...] (scenarios whose names contain a text), --postgres-options "K=V",
 # --soak [--soak-minutes N]; --help lists them.
 set -euo pipefail
 cd "$(dirname "$0")"

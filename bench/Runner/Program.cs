@@ -185,13 +185,13 @@ internal sealed record BenchOptions(
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
     bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions, bool KeepWork)
 {
-    /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s comma-separated words.</summary>
+    /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s <c>|</c>-separated words (names contain commas, e.g. "GET dealer, PostgreSQL").</summary>
     public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
 
     public const string Usage = """
         Usage: bench/run.sh [options]   (see bench/README.md)
           --quick                      3 s per figure, one pair, no 10x set, no memory run
-          --only "word,word"           only the scenarios whose name (with its database) contains a word
+          --only "words|words"         only the scenarios whose name (with its database) contains one of them
           --duration SECONDS           per run (10)          --pairs N            A/B pairs (3)
           --connections N              wrk connections (64)  --dealers N          seed size (2000)
           --memory-requests N          memory run length (1000000)
@@ -259,7 +259,7 @@ internal sealed record BenchOptions(
             !args.Contains("--no-large") && !quick, args.Contains("--no-postgres"),
             long.Parse(Value("--memory-requests", quick ? "0" : "1000000"), CultureInfo.InvariantCulture),
             args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0,
-            Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Value("--only", "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Value("--postgres-options", ""),
             args.Contains("--keep-work"));
     }
