@@ -53,13 +53,13 @@ public static class CliApp
         // No command, or options only: serve (this is also how the test host starts the server).
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            return await ServeAsync(args);
+            return await ServeAsync(args, console);
         }
 
         switch (args[0])
         {
             case "serve":
-                return await ServeAsync(args[1..]);
+                return await ServeAsync(args[1..], console);
             case "demo":
                 return await Guard(console, () => DemoCommand.RunAsync(ParseConfigurationOnly("demo", args[1..]), console, cancellationToken));
             case "help":
@@ -91,11 +91,16 @@ public static class CliApp
         });
     }
 
-    private static async Task<int> ServeAsync(string[] args)
+    /// <summary>
+    /// Runs the server until it is stopped. A startup failure (a setting that cannot be used, an unreachable
+    /// database while migrating on start) ends the process with one line on stderr and exit code 1; the
+    /// host has already logged it with its details.
+    /// </summary>
+    private static Task<int> ServeAsync(string[] args, CliConsole console) => Guard(console, async () =>
     {
         await PartnerServer.Build(args).RunAsync();
         return Success;
-    }
+    });
 
     private static CliArguments ParseConfigurationOnly(string name, string[] args) => CliArguments.Parse(name, [], args);
 
@@ -111,13 +116,15 @@ public static class CliApp
             await console.Error.WriteLineAsync($"error: {OneLine(exception.Message)}");
             return UsageError;
         }
-        catch (Exception exception) when (exception is DbException or TimeoutException || DbErrors.IsUnavailable(exception))
+        catch (Exception exception) when (exception is DbException or TimeoutException
+            || (exception is not IOException && DbErrors.IsUnavailable(exception)))
         {
             await console.Error.WriteLineAsync($"error: database: {OneLine(exception.GetBaseException().Message)}");
             return Failure;
         }
-        catch (InvalidOperationException exception)
+        catch (Exception exception) when (exception is InvalidOperationException or IOException)
         {
+            // IOException: for example Kestrel's "address already in use" when serve cannot bind.
             await console.Error.WriteLineAsync($"error: {OneLine(exception.Message)}");
             return Failure;
         }

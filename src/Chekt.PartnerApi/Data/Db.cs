@@ -30,7 +30,7 @@ public sealed class Db : IAsyncDisposable
                     "Database:Provider is Postgres but ConnectionStrings:Partner is not set.");
             }
 
-            var builder = new NpgsqlConnectionStringBuilder(configured);
+            var builder = ParseConnectionString(() => new NpgsqlConnectionStringBuilder(configured), "PostgreSQL");
             // Note: a request must fail fast (503) rather than hang while the database is down.
             if (!configured.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
             {
@@ -62,12 +62,12 @@ public sealed class Db : IAsyncDisposable
         }
         else
         {
-            var builder = new SqliteConnectionStringBuilder(
-                string.IsNullOrWhiteSpace(configured) ? DatabaseOptions.DefaultSqliteConnectionString : configured)
-            {
-                // Sessions are pooled (with their prepared statements) by SqliteSessionPool.
-                Pooling = false,
-            };
+            var builder = ParseConnectionString(
+                () => new SqliteConnectionStringBuilder(
+                    string.IsNullOrWhiteSpace(configured) ? DatabaseOptions.DefaultSqliteConnectionString : configured),
+                "SQLite");
+            // Sessions are pooled (with their prepared statements) by SqliteSessionPool.
+            builder.Pooling = false;
             if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource)
                 && builder.DataSource != ":memory:")
             {
@@ -89,6 +89,25 @@ public sealed class Db : IAsyncDisposable
     }
 
     public DatabaseProvider Provider { get; }
+
+    /// <summary>
+    /// Parses the configured connection string, so that a mistake in it stops startup with one line naming
+    /// the setting (for example Npgsql spells <c>Maximum Pool Size</c> and has no <c>Max Pool Size</c>).
+    /// Note: the drivers' messages name the keyword; they quote a value only when it failed to convert
+    /// to a number or an option, which a password never has to.
+    /// </summary>
+    private static T ParseConnectionString<T>(Func<T> parse, string database)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidCastException)
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{DatabaseOptions.ConnectionStringName} is not a valid {database} connection string: {exception.Message}", exception);
+        }
+    }
 
     /// <summary>The SQLite session pool (null on PostgreSQL), for diagnostics and tests.</summary>
     internal SqliteSessionPool? SqliteSessions => _sqlite;
