@@ -158,6 +158,28 @@ public sealed class PgCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Runs pgbench's custom <paramref name="script"/> with prepared statements and returns its transactions
+    /// per second, or null when pgbench is not installed or fails.
+    /// </summary>
+    public async Task<double?> PgbenchAsync(string database, string script, int clients, TimeSpan duration, string work)
+    {
+        var path = Path.Combine(_binDirectory, "pgbench");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var file = Path.Combine(work, $"pgbench-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file, script);
+        var (exitCode, output) = await ServiceProcess.RunAsync(path,
+            "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-n", "-M", "prepared",
+            "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+            "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), "-f", file, database);
+        var tps = System.Text.RegularExpressions.Regex.Match(output, @"tps = ([0-9.]+)");
+        return exitCode == 0 && tps.Success ? double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
     public async Task CreateDatabaseAsync(string name)
     {
         await using var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));

@@ -87,6 +87,11 @@ foreach (var (name, provider, prepare) in targets)
         await report.MeasureAsync($"{scenario.Name}, {name}", server, scenario.Request, baseline, baselineGet, work);
     }
 
+    if (pg is not null && provider == "Postgres" && (options.Selects("GET dealer, PostgreSQL") || options.Selects("create contact, PostgreSQL")))
+    {
+        await report.PostgresAloneAsync(pg, "normal", seeded, work);
+    }
+
     if (provider == "Sqlite" && options.Large && options.Only.Count == 0)
     {
         Console.WriteLine("Seeding the 10x SQLite data set...");

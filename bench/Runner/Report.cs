@@ -12,6 +12,7 @@ internal sealed class Report(BenchOptions options)
     private readonly Dictionary<string, double> _peerRatios = [];
     private (double Start, double Half, double End, double Max, long Requests)? _memory;
     private double? _signaturesPerSecond;
+    private (double? Reads, double? Inserts)? _postgresAlone;
 
     /// <summary>GET dealer on the 10x set (A) against the normal set (B), in alternating runs.</summary>
     public const string LargeVersusNormal = "GET dealer, SQLite 10x data vs normal data";
@@ -147,6 +148,41 @@ internal sealed class Report(BenchOptions options)
         Console.WriteLine($"  {_signaturesPerSecond:0} signatures/s");
     }
 
+    /// <summary>
+    /// What PostgreSQL alone does on this machine, with nothing else running: pgbench (prepared statements,
+    /// as many clients as wrk has connections) sends GET dealer's access query, and commits single-row
+    /// contact inserts, the least a create must do (fsync on, as for the server). The server's PostgreSQL
+    /// rows share the cores with the database, so they cannot exceed these. Run after the PostgreSQL scenarios:
+    /// the inserts add rows.
+    /// </summary>
+    public async Task PostgresAloneAsync(PgCluster pg, string database, SeededData seeded, string work)
+    {
+        Console.WriteLine("Measuring PostgreSQL alone with pgbench...");
+        long partnerId;
+        await using (var connection = new Npgsql.NpgsqlConnection(pg.ConnectionString(database)))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT partner_id FROM dealer_connections WHERE dealer_id = @dealer", connection);
+            command.Parameters.AddWithValue("dealer", seeded.DealerId);
+            partnerId = (long)(await command.ExecuteScalarAsync() ?? throw new InvalidOperationException("The seeded dealer has no connection."));
+        }
+
+        // The same query as the server's access check of GET dealer (PartnerApiAuthorization.AccessQuery).
+        var reads = !options.Selects("GET dealer, PostgreSQL") ? null : await pg.PgbenchAsync(database, string.Create(CultureInfo.InvariantCulture, $"""
+            \set dealer {seeded.DealerId}
+            \set partner {partnerId}
+            SELECT d.id, c.external_dealer_id, c.disconnected_at, d.id, d.company_name, d.company_address1, d.company_address2, d.company_email, d.company_phone_number, d.version, d.created_at FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = :partner WHERE d.id = :dealer;
+
+            """), options.Connections, options.Duration, work);
+        var inserts = !options.Selects("create contact, PostgreSQL") ? null : await pg.PgbenchAsync(database, string.Create(CultureInfo.InvariantCulture, $"""
+            \set site {seeded.WriteSiteId}
+            INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone_number, email, created_at, updated_at) VALUES (:site, 'pgbench-' || gen_random_uuid()::text, 'John', 'Doe', '1234567890', 'john.doe@example.com', 0, 0) RETURNING id, external_contact_id, first_name, last_name, phone_number, email, version, created_at, updated_at;
+
+            """), options.Connections, options.Duration, work);
+        _postgresAlone = (reads, inserts);
+        Console.WriteLine($"  {reads:0} access queries/s, {inserts:0} inserts/s");
+    }
+
     /// <summary>Server memory over a long run of authenticated GETs, sampled from /proc.</summary>
     public async Task MemoryAsync(ServiceProcess server, WrkRequest request, string work)
     {
@@ -218,6 +254,25 @@ internal sealed class Report(BenchOptions options)
             var ceiling = signatures / Median([.. tokens.B.Select(r => r.RequestsPerSecond)]);
             text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
                 $"Token issuance ceiling: every token is signed RS256 (RSA-2048). This machine makes {signatures:0} such signatures per second on all cores with nothing else running (measured in this run), so no issuer can exceed {ceiling:0.00} × baseline here; the server reaches {tokens.MedianRatio / ceiling:P0} of that ceiling while sharing the cores with wrk.");
+        }
+
+        if (_postgresAlone is { } alone)
+        {
+            string Ceiling(string what, double? perSecond, string scenario)
+            {
+                var measured = _measurements.FirstOrDefault(m => m.Scenario == scenario);
+                if (perSecond is not { } rate || measured is null)
+                {
+                    return $"{what}: not measured";
+                }
+
+                var ceiling = rate / Median([.. measured.B.Select(r => r.RequestsPerSecond)]);
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{what}: {rate:0} per second = {ceiling:0.00} × baseline (the server's \"{scenario}\" reaches {measured.MedianRatio / ceiling:P0} of it)");
+            }
+
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"PostgreSQL alone (pgbench, prepared, {options.Connections} clients, nothing else running; the server shares these cores with it): {Ceiling("GET dealer's access query", alone.Reads, "GET dealer, PostgreSQL")}; {Ceiling("single-row contact inserts, each its own durable commit", alone.Inserts, "create contact, PostgreSQL")}.");
         }
 
         text.AppendLine().AppendLine("## Raw figures").AppendLine()
