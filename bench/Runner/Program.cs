@@ -67,7 +67,7 @@ var targets = new List<(string Name, string Provider, Func<string, Task<string>>
 };
 if (pg is not null)
 {
-    targets.Add(("PostgreSQL", "Postgres", async name => { await pg.CreateDatabaseAsync(name); return pg.ConnectionString(name) + (options.PostgresOptions.Length > 0 ? ";" + options.PostgresOptions : ""); }));
+    targets.Add(("PostgreSQL", "Postgres", async name => { await pg.CreateDatabaseAsync(name); return pg.ConnectionString(name) + options.ServerPostgresOptions; }));
 }
 
 foreach (var (name, provider, prepare) in targets)
@@ -188,8 +188,16 @@ static IEnumerable<(string Name, WrkRequest Request)> Scenarios(SeededData seede
 internal sealed record BenchOptions(
     string ServerDll, string BaselineDll, string ResultsDirectory, string PeersDirectory, string OpenApiFile,
     int Dealers, int SitesPerDealer, int ContactsPerSite, int Connections, TimeSpan Duration, TimeSpan Warmup, int Pairs,
-    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions, bool KeepWork)
+    bool Large, bool SkipPostgres, long MemoryRequests, double SoakMinutes, IReadOnlyList<string> Only, string PostgresOptions, int PostgresPool, bool KeepWork)
 {
+    /// <summary>
+    /// What the runner appends to the server's PostgreSQL connection string. The database runs on the same
+    /// cores as the server here, so the pool is kept small, as docs/configuration.md advises for that case.
+    /// </summary>
+    public string ServerPostgresOptions =>
+        (PostgresPool > 0 ? string.Create(CultureInfo.InvariantCulture, $";Maximum Pool Size={PostgresPool}") : "")
+        + (PostgresOptions.Length > 0 ? ";" + PostgresOptions : "");
+
     /// <summary>Whether a scenario runs: all of them, or those whose name contains one of <c>--only</c>'s <c>|</c>-separated words (names contain commas, e.g. "GET dealer, PostgreSQL").</summary>
     public bool Selects(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
 
@@ -201,6 +209,7 @@ internal sealed record BenchOptions(
           --connections N              wrk connections (64)  --dealers N          seed size (2000)
           --memory-requests N          memory run length (1000000)
           --no-large                   skip the 10x data set --no-postgres        SQLite only
+          --postgres-pool N            the server's PostgreSQL pool size (8; 0 for Npgsql's default of 100)
           --postgres-options "K=V;…"   appended to the server's PostgreSQL connection string
           --soak [--soak-minutes N]    long mixed load on SQLite instead of the benchmark (10)
           --keep-work                  keep the seeded databases and logs (a run that breaks off keeps them anyway)
@@ -212,7 +221,7 @@ internal sealed record BenchOptions(
     private static readonly string[] Valued =
     [
         "--server", "--baseline", "--results", "--peers", "--openapi", "--dealers", "--connections", "--duration",
-        "--pairs", "--memory-requests", "--soak-minutes", "--only", "--postgres-options",
+        "--pairs", "--memory-requests", "--soak-minutes", "--only", "--postgres-options", "--postgres-pool",
     ];
 
     /// <summary>Null when the arguments can run; "" for --help; otherwise what is wrong with them.</summary>
@@ -266,6 +275,7 @@ internal sealed record BenchOptions(
             args.Contains("--soak") ? double.Parse(Value("--soak-minutes", "10"), CultureInfo.InvariantCulture) : 0,
             Value("--only", "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Value("--postgres-options", ""),
+            int.Parse(Value("--postgres-pool", "8"), CultureInfo.InvariantCulture),
             args.Contains("--keep-work"));
     }
 }

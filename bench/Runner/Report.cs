@@ -213,7 +213,14 @@ internal sealed class Report(BenchOptions options)
         text.Append(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load generator wrk, {options.Connections} connections, ")
             .Append(CultureInfo.InvariantCulture, $"{options.Duration.TotalSeconds:0} s per run after a {options.Warmup.TotalSeconds:0} s warm-up, {options.Pairs} A/B pairs per figure (median of the per-pair ratios). ")
             .Append(CultureInfo.InvariantCulture, $"Data: {options.Dealers} dealers, {options.Dealers * options.SitesPerDealer} sites, {options.Dealers * options.SitesPerDealer * options.ContactsPerSite} contacts")
-            .AppendLine(options.Large ? " (and a 10x SQLite set)." : ".");
+            .Append(options.Large ? " (and a 10x SQLite set)." : ".");
+        if (!options.SkipPostgres)
+        {
+            // The database shares the machine's cores with the server; say how the server was configured for that.
+            text.Append(CultureInfo.InvariantCulture, $" PostgreSQL: on the same machine, fsync on; appended to the server's connection string: `{(options.ServerPostgresOptions.Length > 0 ? options.ServerPostgresOptions[1..] : "nothing")}`.");
+        }
+
+        text.AppendLine();
         text.AppendLine().AppendLine("## Targets").AppendLine().AppendLine("| scenario | target | measured | met |").AppendLine("|---|---|---|---|");
         void Target(string scenario, string target, double? value, Func<double, bool> met, string format = "0.00")
         {
