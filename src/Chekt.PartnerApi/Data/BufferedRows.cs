@@ -2,7 +2,6 @@ using System.Collections;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 
 namespace Chekt.PartnerApi.Data;
 
@@ -26,7 +25,14 @@ internal sealed class BufferedRows
 
     public int RecordsAffected { get; }
 
-    public static BufferedRows Read(SqliteDataReader reader)
+    /// <summary>A statement that answered without a result set.</summary>
+    public static BufferedRows Empty(int recordsAffected) => new([], [], [], recordsAffected);
+
+    /// <summary>The same rows with the change count its statement reported once the whole batch had run.</summary>
+    public BufferedRows WithRecordsAffected(int recordsAffected) => new(Names, FieldTypes, Rows, recordsAffected);
+
+
+    private static (string[] Names, Type[] FieldTypes) Describe(DbDataReader reader)
     {
         var fieldCount = reader.FieldCount;
         var names = new string[fieldCount];
@@ -37,10 +43,17 @@ internal sealed class BufferedRows
             fieldTypes[ordinal] = reader.GetFieldType(ordinal);
         }
 
+        return (names, fieldTypes);
+    }
+
+    /// <summary>The reader's current result set.</summary>
+    public static BufferedRows Read(DbDataReader reader)
+    {
+        var (names, fieldTypes) = Describe(reader);
         var rows = new List<object[]>();
         while (reader.Read())
         {
-            var values = new object[fieldCount];
+            var values = new object[names.Length];
             reader.GetValues(values);
             rows.Add(values);
         }
@@ -50,7 +63,7 @@ internal sealed class BufferedRows
 
     public DbDataReader CreateReader() => new Reader(this);
 
-    /// <summary>Reads a <see cref="BufferedRows"/> with the conversions SQLite's own reader makes.</summary>
+    /// <summary>Reads a <see cref="BufferedRows"/> with the conversions SQLite's and Npgsql's readers make for the values the API stores.</summary>
     private sealed class Reader(BufferedRows buffered) : DbDataReader
     {
         private int _row = -1;
@@ -130,7 +143,12 @@ internal sealed class BufferedRows
 
         public override DateTime GetDateTime(int ordinal) => Convert.ToDateTime(Current[ordinal], CultureInfo.InvariantCulture);
 
-        public override Guid GetGuid(int ordinal) => Current[ordinal] is byte[] bytes ? new Guid(bytes) : Guid.Parse(GetString(ordinal));
+        public override Guid GetGuid(int ordinal) => Current[ordinal] switch
+        {
+            Guid guid => guid,
+            byte[] bytes => new Guid(bytes),
+            _ => Guid.Parse(GetString(ordinal)),
+        };
 
         public override T GetFieldValue<T>(int ordinal)
         {

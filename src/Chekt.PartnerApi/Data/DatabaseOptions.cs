@@ -23,4 +23,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Commit concurrent single-statement SQLite writes together, one transaction per group (see <see cref="SqliteGroupCommit"/>).</summary>
     public bool SqliteGroupCommit { get; set; } = true;
+
+    /// <summary>Send the single statements concurrent requests run outside a transaction to PostgreSQL in batches (see <see cref="PostgresBatching"/>).</summary>
+    public bool PostgresBatching { get; set; } = true;
+
+    /// <summary>How many batches of reads may be in flight at once, each on a pooled connection (writes go one batch at a time).</summary>
+    public int PostgresBatchReadConnections { get; set; } = 4;
 }

@@ -13,6 +13,7 @@ public sealed class Db : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
     private readonly NpgsqlDataSource? _postgresSessions;
+    private readonly PostgresBatching? _postgresBatching;
     private readonly string _sqliteConnectionString = "";
     private readonly SqliteSessionPool? _sqlite;
 
@@ -59,6 +60,12 @@ public sealed class Db : IAsyncDisposable
             _postgresSessions = builder.Multiplexing
                 ? new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Multiplexing = false }.ConnectionString).Build()
                 : _postgres;
+
+            // Note: multiplexing already sends concurrent commands together, so the two are not stacked.
+            if (settings.PostgresBatching && !builder.Multiplexing)
+            {
+                _postgresBatching = new PostgresBatching(_postgres, settings.PostgresBatchReadConnections);
+            }
         }
         else
         {
@@ -109,6 +116,9 @@ public sealed class Db : IAsyncDisposable
         }
     }
 
+    /// <summary>The PostgreSQL statement batches (null on SQLite or when switched off), for diagnostics and tests.</summary>
+    internal PostgresBatching? PostgresBatching => _postgresBatching;
+
     /// <summary>The SQLite session pool (null on PostgreSQL), for diagnostics and tests.</summary>
     internal SqliteSessionPool? SqliteSessions => _sqlite;
 
@@ -146,6 +156,12 @@ public sealed class Db : IAsyncDisposable
         if (Enlisted.Value is { } transaction)
         {
             return transaction.Borrow();
+        }
+
+        if (_postgresBatching is not null)
+        {
+            // No round trip yet: the first statement either joins a batch or opens a connection of its own.
+            return new BatchingPostgresConnection(_postgresBatching, _postgres!);
         }
 
         return await OpenOwnAsync(cancellationToken);
@@ -197,6 +213,11 @@ public sealed class Db : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_postgresBatching is not null)
+        {
+            await _postgresBatching.DisposeAsync();
+        }
+
         if (_postgresSessions is not null && _postgresSessions != _postgres)
         {
             await _postgresSessions.DisposeAsync();

@@ -17,7 +17,8 @@ public sealed class Housekeeping(Db db, TimeProvider clock, ILogger<Housekeeping
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await db.OpenAsync(cancellationToken);
+        // A connection of its own: a large delete must not hold up a batch of the requests' statements.
+        await using var connection = await db.OpenSessionAsync(cancellationToken);
         var removed = 0;
         foreach (var (sql, cutoff) in new[]
         {

@@ -1,0 +1,292 @@
+using System.Data.Common;
+using System.Net;
+using Chekt.PartnerApi.Data;
+using Chekt.PartnerApi.Tests.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using Npgsql;
+
+namespace Chekt.PartnerApi.Tests.Data;
+
+/// <summary>
+/// Single statements of concurrent requests go to PostgreSQL in batches. To make a batch of exactly the
+/// statements under test, a test first occupies the lane (a read waits for an advisory lock the test holds,
+/// a write for a row the test has locked), queues the statements behind it one by one and then lets the
+/// lane go: the queued statements are its next round trip.
+/// </summary>
+public sealed class PostgresBatchingTests
+{
+    private const long LaneLock = 7_341;
+
+    [Fact]
+    public void ClassifyTakesOneSelectInsertUpdateOrDeleteAndSeesReturning()
+    {
+        Assert.Equal(StatementKind.Read, PostgresBatching.Classify("  select 1"));
+        Assert.Equal(StatementKind.Write, PostgresBatching.Classify("INSERT INTO t (returning_count) VALUES (1);"));
+        Assert.Equal(StatementKind.WriteReturningRows, PostgresBatching.Classify("INSERT INTO t (a) VALUES (1)\nRETURNING id"));
+        Assert.Equal(StatementKind.WriteReturningRows, PostgresBatching.Classify("update t set a = 1 returning *"));
+        Assert.Equal(StatementKind.Write, PostgresBatching.Classify("DELETE FROM t WHERE not_returning = 1"));
+        Assert.Equal(StatementKind.None, PostgresBatching.Classify("SELECT 1; SELECT 2"));
+        Assert.Equal(StatementKind.None, PostgresBatching.Classify("WITH x AS (SELECT 1) SELECT * FROM x"));
+        Assert.Equal(StatementKind.None, PostgresBatching.Classify("CREATE TABLE t (id int)"));
+        Assert.Equal(StatementKind.None, PostgresBatching.Classify("BEGIN"));
+    }
+
+    [Theory, OnPostgres]
+    public async Task StatementsQueuedBehindABusyLaneGoInOneRoundTripAndEachCallerGetsItsOwnAnswer(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = OneReadLane(database);
+        var db = services.GetRequiredService<Db>();
+        await CreateItemsAsync(db);
+        await services.ExecuteAsync("INSERT INTO items (id, name) SELECT n, 'item-' || n FROM generate_series(1, 20) n");
+
+        var reads = await RunAsOneBatchAsync(db, write: false,
+            [.. Enumerable.Range(1, 20).Select(n => (Func<Task<string?>>)(() => NameAsync(db, n)))]);
+
+        Assert.Equal(Enumerable.Range(1, 20).Select(n => $"item-{n}"), reads.Select(read => read.Result));
+    }
+
+    [Theory, OnPostgres]
+    public async Task WritesOfOneBatchCommitTogetherWithTheirOwnRowsAndCounts(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = TestServices.For(database);
+        var db = services.GetRequiredService<Db>();
+        await CreateItemsAsync(db);
+        await services.ExecuteAsync("INSERT INTO items (id, name) VALUES (100, 'a'), (101, 'b'), (102, 'c')");
+
+        var writes = await RunAsOneBatchAsync(db, write: true,
+        [
+            () => ScalarAsync(db, "INSERT INTO items (id, name) VALUES (1, 'one') RETURNING id * 10"),
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (2, 'two')"),
+            () => ExecuteAsync(db, "UPDATE items SET name = name || '!' WHERE id >= 100"),
+            () => ScalarAsync(db, "INSERT INTO items (id, name) VALUES (3, 'three') RETURNING name"),
+            () => ExecuteAsync(db, "DELETE FROM items WHERE id = -1"),
+        ]);
+
+        Assert.Equal(new object?[] { 10L, 1L, 3L, "three", 0L }, writes.Select(write => write.Result));
+        Assert.Equal(["one", "two", "three", "a!", "b!", "c!"], await NamesAsync(services));
+    }
+
+    [Theory, OnPostgres]
+    public async Task AWriteThatFailsFailsAloneAndTheRestOfItsBatchCommits(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = TestServices.For(database);
+        var db = services.GetRequiredService<Db>();
+        await CreateItemsAsync(db);
+        var retriedBefore = db.PostgresBatching!.Retried;
+
+        var writes = await RunAsOneBatchAsync(db, write: true,
+        [
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (1, 'a')"),
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (2, 'a')"),
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (3, 'b')"),
+        ]);
+
+        Assert.True(writes[0].IsCompletedSuccessfully);
+        var duplicate = Assert.IsType<PostgresException>(writes[1].Exception?.InnerException);
+        Assert.True(DbErrors.IsUniqueViolation(duplicate)); // the caller sees PostgreSQL's own error: a 409 for the API
+        Assert.True(writes[2].IsCompletedSuccessfully);
+        Assert.Equal(3, db.PostgresBatching.Retried - retriedBefore);
+        Assert.Equal(["a", "b"], await NamesAsync(services));
+    }
+
+    [Theory, OnPostgres]
+    public async Task AReadThatFailsFailsAloneAndTheOthersOfItsBatchAnswer(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = OneReadLane(database);
+        var db = services.GetRequiredService<Db>();
+
+        var reads = await RunAsOneBatchAsync(db, write: false,
+        [
+            () => ScalarAsync(db, "SELECT 1 + @n", new { n = 1 }),
+            () => ScalarAsync(db, "SELECT 1 / (@n - @n)", new { n = 1 }),
+            () => ScalarAsync(db, "SELECT 1 + @n", new { n = 2 }),
+        ]);
+
+        Assert.Equal(2, await reads[0]);
+        Assert.Equal(PostgresErrorCodes.DivisionByZero, Assert.IsType<PostgresException>(reads[1].Exception?.InnerException).SqlState);
+        Assert.Equal(3, await reads[2]);
+    }
+
+    [Theory, OnPostgres]
+    public async Task AStatementCancelledWhileQueuedIsNotRun(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = TestServices.For(database);
+        var db = services.GetRequiredService<Db>();
+        await CreateItemsAsync(db);
+        using var cancellation = new CancellationTokenSource();
+
+        var writes = await RunAsOneBatchAsync(db, write: true,
+        [
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (1, 'kept')"),
+            () => ExecuteAsync(db, "INSERT INTO items (id, name) VALUES (2, 'dropped')", cancellationToken: cancellation.Token),
+        ], beforeRelease: cancellation.Cancel);
+
+        Assert.True(writes[0].IsCompletedSuccessfully);
+        Assert.True(writes[1].IsCanceled);
+        Assert.Equal(["kept"], await NamesAsync(services));
+    }
+
+    [Theory, OnPostgres]
+    public async Task ATransactionAndEverythingAfterItRunOnTheConnectionsOwnSession(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var services = TestServices.For(database);
+        var db = services.GetRequiredService<Db>();
+        await CreateItemsAsync(db);
+        var submittedBefore = db.PostgresBatching!.Submitted;
+
+        await using (var connection = await db.OpenAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("INSERT INTO items (id, name) VALUES (1, 'in-transaction')", transaction: transaction);
+            // Npgsql runs a command on a connection in a transaction inside it, transaction given or not: so must this.
+            Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
+            await transaction.RollbackAsync();
+            Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
+        }
+
+        Assert.Equal(submittedBefore, db.PostgresBatching.Submitted);
+        Assert.Empty(await NamesAsync(services));
+    }
+
+    [Theory, OnPostgres]
+    public async Task ConcurrentCreatesOverHttpAreBatchedAndADuplicateStillGetsItsConflict(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider);
+        var site = await world.CreateSiteAsync("site-1");
+        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
+        var db = world.App.Services.GetRequiredService<Db>();
+        string[] externalIds = ["c-1", "c-2", "c-3", "c-2", "c-4"];
+
+        var creates = await RunAsOneBatchAsync(db, write: true,
+            [.. externalIds.Select(externalId => (Func<Task<HttpResponseMessage>>)(() => world.SendAsync(HttpMethod.Post, contacts,
+                $$"""{"external_contact_id":"{{externalId}}","first_name":"Ann","last_name":"Lee"}""")))]);
+
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Conflict, HttpStatusCode.Created],
+            creates.Select(create => create.Result.StatusCode));
+        var conflict = await (await creates[3]).ReadErrorAsync(409, "conflict");
+        Assert.Equal("external_contact_id", conflict.GetProperty("field").GetString());
+        var listed = await world.OkAsync(HttpMethod.Get, contacts);
+        Assert.Equal(["c-1", "c-2", "c-3", "c-4"], listed.EnumerateArray().Select(contact => contact.GetProperty("external_contact_id").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Theory, OnPostgres]
+    public async Task TheSettingSwitchesBatchingOffAndTheApiStillWorks(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider,
+            configure: builder => builder.UseSetting("Database:PostgresBatching", "false"));
+        var db = world.App.Services.GetRequiredService<Db>();
+        Assert.Null(db.PostgresBatching);
+        await using (var connection = await db.OpenAsync())
+        {
+            Assert.IsType<NpgsqlConnection>(connection);
+        }
+
+        var site = await world.CreateSiteAsync("site-1");
+        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
+        await world.OkAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
+        var duplicate = await world.SendAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
+        await duplicate.ReadErrorAsync(409, "conflict");
+        Assert.Single((await world.OkAsync(HttpMethod.Get, contacts)).EnumerateArray());
+    }
+
+    /// <summary>
+    /// Occupies the lane (reads: the only read lane; writes: the write lane) with a statement that waits for a
+    /// lock this test holds, starts the statements one by one (each queued before the next starts), releases
+    /// the lock and returns them once all have finished; asserts they went out as the lane's next round trip.
+    /// </summary>
+    private static async Task<Task<T>[]> RunAsOneBatchAsync<T>(Db db, bool write, Func<Task<T>>[] statements, Action? beforeRelease = null)
+    {
+        var batching = db.PostgresBatching!;
+        long Batches() => write ? batching.WriteBatches : batching.ReadBatches;
+        await using var holder = await db.OpenSessionAsync();
+        var batchesBefore = Batches();
+        Task blocker;
+        if (write)
+        {
+            await holder.ExecuteAsync("CREATE TABLE IF NOT EXISTS lane_blocker (id int PRIMARY KEY); INSERT INTO lane_blocker VALUES (1) ON CONFLICT DO NOTHING");
+            await holder.ExecuteAsync("BEGIN; SELECT id FROM lane_blocker WHERE id = 1 FOR UPDATE");
+            batchesBefore = Batches();
+            blocker = ExecuteAsync(db, "UPDATE lane_blocker SET id = id WHERE id = 1");
+        }
+        else
+        {
+            await holder.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = LaneLock });
+            blocker = ScalarAsync(db, "SELECT pg_advisory_xact_lock(@key)", new { key = LaneLock });
+        }
+
+        await WaitUntilAsync(() => Task.FromResult(Batches() == batchesBefore + 1), "the lane takes the blocker");
+        await WaitUntilAsync(() => LaneIsWaitingAsync(holder), "the blocker waits for the lock");
+        var started = new List<Task<T>>();
+        foreach (var statement in statements)
+        {
+            var queuedBefore = batching.Queued(write);
+            started.Add(statement());
+            await WaitUntilAsync(() => Task.FromResult(batching.Queued(write) == queuedBefore + 1), "the statement is queued");
+        }
+
+        beforeRelease?.Invoke();
+        await holder.ExecuteAsync(write ? "COMMIT" : "SELECT pg_advisory_unlock(@key)", new { key = LaneLock });
+        await blocker;
+        try
+        {
+            await Task.WhenAll(started);
+        }
+        catch (Exception)
+        {
+            // Each test looks at its statements one by one.
+        }
+
+        Assert.Equal(batchesBefore + 2, Batches()); // the blocker's round trip, then one for everything queued
+        return [.. started];
+    }
+
+    private static async Task<bool> LaneIsWaitingAsync(DbConnection holder) =>
+        await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0;
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(5);
+        }
+    }
+
+    private static ServiceProvider OneReadLane(TestDatabase database) =>
+        TestServices.For(database, new Dictionary<string, string?> { ["Database:PostgresBatchReadConnections"] = "1" });
+
+    private static async Task CreateItemsAsync(Db db)
+    {
+        await using var connection = await db.OpenSessionAsync();
+        await connection.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL UNIQUE)");
+    }
+
+    private static async Task<string?> NameAsync(Db db, int id)
+    {
+        await using var connection = await db.OpenAsync();
+        return await connection.QuerySingleOrDefaultAsync<string>("SELECT name FROM items WHERE id = @id", new { id });
+    }
+
+    private static async Task<object?> ScalarAsync(Db db, string sql, object? parameters = null)
+    {
+        await using var connection = await db.OpenAsync();
+        return await connection.ExecuteScalarAsync(sql, parameters);
+    }
+
+    private static async Task<object?> ExecuteAsync(Db db, string sql, object? parameters = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync();
+        return (long)await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+    }
+
+    private static async Task<string[]> NamesAsync(ServiceProvider services) =>
+        [.. await services.QueryAsync<string>("SELECT name FROM items ORDER BY id")];
+}
