@@ -139,7 +139,7 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
     /// The token of exactly one <c>Authorization: Bearer &lt;token&gt;</c> header (RFC 6750 §2.1: the scheme
     /// is case-insensitive, then one or more spaces and a token without spaces); null otherwise.
     /// </summary>
-    internal static string? ReadBearerToken(Microsoft.Extensions.Primitives.StringValues authorization)
+    internal static ReadOnlyMemory<char>? ReadBearerToken(Microsoft.Extensions.Primitives.StringValues authorization)
     {
         const string Scheme = "Bearer";
         if (authorization.Count != 1 || authorization[0] is not { } value
@@ -148,8 +148,8 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
             return null;
         }
 
-        var token = value.AsSpan(Scheme.Length).Trim(' ');
-        return token.IsEmpty || token.ContainsAny(' ', '\t', ',') ? null : token.ToString();
+        var token = value.AsMemory(Scheme.Length).Trim(' ');
+        return token.IsEmpty || token.Span.ContainsAny(' ', '\t', ',') ? null : (ReadOnlyMemory<char>?)token;
     }
 
     // Note: spec §2.4: every token problem, a missing token included, is 401 with error="invalid_token".

@@ -171,7 +171,10 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
 
         var command = Connection.CreateCommand();
         command.CommandText = sql;
-        var statement = new Statement(command, Kept: kept is null && sql.Length <= MaxCachedTextLength && _statements.Count < MaxStatements);
+        var statement = new Statement(command, Kept: kept is null && sql.Length <= MaxCachedTextLength && _statements.Count < MaxStatements)
+        {
+            ParameterNames = ParameterNamesOf(sql),
+        };
         if (statement.Kept)
         {
             _statements[sql] = statement;
@@ -188,12 +191,65 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
         command.Parameters.Clear();
         foreach (var parameter in parameters)
         {
+            // Note: Dapper names parameters without their prefix. Given "dealerId", Microsoft.Data.Sqlite looks up
+            // "dealerId", ":dealerId", "@dealerId" and "$dealerId" in the statement on every run, allocating each
+            // name and its UTF-8 bytes (6% of a GET's allocations); the name as the SQL writes it is found at once.
+            if (statement.ParameterNames.TryGetValue(parameter.ParameterName, out var written))
+            {
+                parameter.ParameterName = written;
+            }
+
             command.Parameters.Add(parameter);
         }
 
         command.Transaction = transaction;
         command.CommandTimeout = commandTimeout;
         return statement;
+    }
+
+    /// <summary>
+    /// The statement's parameters by bare name, as the SQL writes them (<c>dealerId</c> → <c>@dealerId</c>). A name
+    /// written with two prefixes is left out, so Microsoft.Data.Sqlite still reports it as ambiguous.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ParameterNamesOf(string sql)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ambiguous = new HashSet<string>(StringComparer.Ordinal);
+        for (var index = 0; index < sql.Length; index++)
+        {
+            if (sql[index] is not ('@' or ':' or '$') || index + 1 >= sql.Length || !IsNameStart(sql[index + 1])
+                || (index > 0 && IsNamePart(sql[index - 1])))
+            {
+                continue;
+            }
+
+            var end = index + 1;
+            while (end < sql.Length && IsNamePart(sql[end]))
+            {
+                end++;
+            }
+
+            var written = sql[index..end];
+            var bare = written[1..];
+            if (names.TryGetValue(bare, out var seen) && seen != written)
+            {
+                ambiguous.Add(bare);
+            }
+
+            names[bare] = written;
+            index = end - 1;
+        }
+
+        foreach (var name in ambiguous)
+        {
+            names.Remove(name);
+        }
+
+        return names;
+
+        static bool IsNameStart(char c) => char.IsAsciiLetter(c) || c == '_';
+
+        static bool IsNamePart(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
     }
 
     /// <summary>After a failed execution the statement's state is unknown: it is dropped, not reused.</summary>
@@ -234,6 +290,9 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
 
     internal sealed record Statement(SqliteCommand Command, bool Kept)
     {
+        /// <summary>See <see cref="ParameterNamesOf"/>.</summary>
+        public required IReadOnlyDictionary<string, string> ParameterNames { get; init; }
+
         /// <summary>The reader of the last execution, which must be closed before the statement runs again.</summary>
         public SqliteDataReader? Reader { get; set; }
 

@@ -26,6 +26,30 @@ public sealed class SqliteSessionPoolTests : IDisposable
     }
 
     [Fact]
+    public void ParameterNamesAreReadOffTheSqlAsWritten()
+    {
+        var names = SqliteSession.ParameterNamesOf(
+            "SELECT * FROM t WHERE a = @a AND b = :b AND c = $c_1 AND mail = 'x@example.com' AND d IN (@d, :d) LIMIT CAST(@fetch AS INTEGER)");
+
+        Assert.Equal(
+            new Dictionary<string, string> { ["a"] = "@a", ["b"] = ":b", ["c_1"] = "$c_1", ["fetch"] = "@fetch" },
+            names);
+    }
+
+    [Fact]
+    public async Task ParametersNamedWithoutTheirPrefixBindWhateverPrefixTheSqlUses()
+    {
+        using var pool = NewPool();
+        await using var connection = await pool.RentAsync(CancellationToken.None);
+
+        Assert.Equal("two", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = :id", new { id = 2 }));
+        Assert.Equal("one", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = $id", new { id = 1 }));
+        Assert.Equal("two", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = @id AND name <> 'a@id'", new { id = 2 }));
+        // A name written with two prefixes stays Microsoft.Data.Sqlite's to refuse.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => connection.QueryAsync<string>("SELECT name FROM items WHERE id = @id OR id = :id", new { id = 1 }));
+    }
+
+    [Fact]
     public async Task AKeptStatementSeesWritesMadeOnOtherSessionsSinceItLastRan()
     {
         using var pool = NewPool();
