@@ -35,10 +35,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task StatementsQueuedBehindABusyLaneGoInOneRoundTripAndEachCallerGetsItsOwnAnswer(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = OneReadLane(database);
-        var db = services.GetRequiredService<Db>();
-        await CreateItemsAsync(db);
+        await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
+        var (db, services) = (items.Db, items.Services);
         await services.ExecuteAsync("INSERT INTO items (id, name) SELECT n, 'item-' || n FROM generate_series(1, 20) n");
 
         var reads = await RunAsOneBatchAsync(db, write: false,
@@ -50,10 +48,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task WritesOfOneBatchCommitTogetherWithTheirOwnRowsAndCounts(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = TestServices.For(database);
-        var db = services.GetRequiredService<Db>();
-        await CreateItemsAsync(db);
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
         await services.ExecuteAsync("INSERT INTO items (id, name) VALUES (100, 'a'), (101, 'b'), (102, 'c')");
 
         var writes = await RunAsOneBatchAsync(db, write: true,
@@ -72,10 +68,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task AWriteThatFailsFailsAloneAndTheRestOfItsBatchCommits(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = TestServices.For(database);
-        var db = services.GetRequiredService<Db>();
-        await CreateItemsAsync(db);
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
         var retriedBefore = db.PostgresBatching!.Retried;
 
         var writes = await RunAsOneBatchAsync(db, write: true,
@@ -96,9 +90,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task AReadThatFailsFailsAloneAndTheOthersOfItsBatchAnswer(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = OneReadLane(database);
-        var db = services.GetRequiredService<Db>();
+        await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
+        var db = items.Db;
 
         var reads = await RunAsOneBatchAsync(db, write: false,
         [
@@ -115,10 +108,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task AStatementCancelledWhileQueuedIsNotRun(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = TestServices.For(database);
-        var db = services.GetRequiredService<Db>();
-        await CreateItemsAsync(db);
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
         using var cancellation = new CancellationTokenSource();
 
         var writes = await RunAsOneBatchAsync(db, write: true,
@@ -135,10 +126,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task ATransactionAndEverythingAfterItRunOnTheConnectionsOwnSession(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = TestServices.For(database);
-        var db = services.GetRequiredService<Db>();
-        await CreateItemsAsync(db);
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
         var submittedBefore = db.PostgresBatching!.Submitted;
 
         await using (var connection = await db.OpenAsync())
@@ -188,12 +177,7 @@ public sealed class PostgresBatchingTests
             Assert.IsType<NpgsqlConnection>(connection);
         }
 
-        var site = await world.CreateSiteAsync("site-1");
-        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
-        await world.OkAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
-        var duplicate = await world.SendAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
-        await duplicate.ReadErrorAsync(409, "conflict");
-        Assert.Single((await world.OkAsync(HttpMethod.Get, contacts)).EnumerateArray());
+        await world.AssertContactCreateAndConflictAsync();
     }
 
     /// <summary>
@@ -260,13 +244,28 @@ public sealed class PostgresBatchingTests
         }
     }
 
-    private static ServiceProvider OneReadLane(TestDatabase database) =>
-        TestServices.For(database, new Dictionary<string, string?> { ["Database:PostgresBatchReadConnections"] = "1" });
-
-    private static async Task CreateItemsAsync(Db db)
+    /// <summary>A fresh database with an <c>items</c> table, and the server's core services on it.</summary>
+    private sealed class ItemsDatabase(TestDatabase database, ServiceProvider services) : IAsyncDisposable
     {
-        await using var connection = await db.OpenSessionAsync();
-        await connection.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL UNIQUE)");
+        public ServiceProvider Services => services;
+
+        public Db Db => services.GetRequiredService<Db>();
+
+        public static async Task<ItemsDatabase> CreateAsync(DatabaseProvider provider, int readLanes = 4)
+        {
+            var database = await TestDatabase.CreateAsync(provider);
+            var items = new ItemsDatabase(database, TestServices.For(database,
+                new Dictionary<string, string?> { ["Database:PostgresBatchReadConnections"] = readLanes.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            await using var connection = await items.Db.OpenSessionAsync();
+            await connection.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL UNIQUE)");
+            return items;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await services.DisposeAsync();
+            await database.DisposeAsync();
+        }
     }
 
     private static async Task<string?> NameAsync(Db db, int id)

@@ -173,12 +173,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
             configure: builder => builder.UseSetting("Database:SqliteGroupCommit", "false"));
         Assert.Null(world.App.Services.GetRequiredService<Db>().SqliteSessions!.GroupCommit);
 
-        var site = await world.CreateSiteAsync("site-1");
-        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
-        await world.OkAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
-        var duplicate = await world.SendAsync(HttpMethod.Post, contacts, """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""");
-        await duplicate.ReadErrorAsync(409, "conflict");
-        Assert.Single((await world.OkAsync(HttpMethod.Get, contacts)).EnumerateArray());
+        await world.AssertContactCreateAndConflictAsync();
     }
 
     /// <summary>

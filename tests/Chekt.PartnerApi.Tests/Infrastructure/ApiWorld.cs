@@ -51,6 +51,18 @@ public sealed class ApiWorld : IAsyncDisposable
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>Creates a site with one contact, then the same external id again (409): the writes and their conflict work.</summary>
+    public async Task AssertContactCreateAndConflictAsync()
+    {
+        var site = await CreateSiteAsync("site-1");
+        var contacts = $"{DealerPath}/sites/{site}/contacts";
+        const string contact = """{"external_contact_id":"c-1","first_name":"Ann","last_name":"Lee"}""";
+        await OkAsync(HttpMethod.Post, contacts, contact);
+        var duplicate = await SendAsync(HttpMethod.Post, contacts, contact);
+        await duplicate.ReadErrorAsync(409, "conflict");
+        Assert.Single((await OkAsync(HttpMethod.Get, contacts)).EnumerateArray());
+    }
+
     public async Task<long> CreateSiteAsync(string externalId = "site-1", long? stationId = null, long? dealerId = null)
     {
         var station = stationId is null ? "" : $",\"monitoring_station_id\":{stationId}";
