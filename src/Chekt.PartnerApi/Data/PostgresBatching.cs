@@ -141,9 +141,14 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
         var job = new Job(sql, kind, parameters, commandTimeout, cancellationToken);
         var queue = kind == StatementKind.Read ? _reads : _writes;
-        if (!queue.TryAdd(job))
+        try
         {
-            throw new ObjectDisposedException(nameof(PostgresBatching));
+            queue.Add(job);
+        }
+        catch (InvalidOperationException exception)
+        {
+            // The server is shutting down: the lanes take no more statements.
+            throw new ObjectDisposedException(nameof(PostgresBatching), exception);
         }
 
         Interlocked.Increment(ref _submitted);
@@ -238,7 +243,8 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// <summary>Runs the statements in one round trip (one implicit transaction) and buffers each one's answer.</summary>
     private static BufferedRows[] Execute(NpgsqlConnection connection, List<Job> jobs)
     {
-        using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Max(job => job.CommandTimeout) };
+        // A timeout of 0 is no timeout; otherwise the batch may take as long as its most patient statement.
+        using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Any(job => job.CommandTimeout == 0) ? 0 : jobs.Max(job => job.CommandTimeout) };
         foreach (var job in jobs)
         {
             var command = new NpgsqlBatchCommand(job.Sql);
@@ -306,11 +312,10 @@ internal sealed class PostgresBatching : IAsyncDisposable
         foreach (var lane in _lanes)
         {
             // The lanes finish what is queued; a batch stuck on the database does not hold up shutdown for long.
+            // Note: the queues are not disposed, so that a lane still running after that finds them usable.
             lane.Join(TimeSpan.FromSeconds(10));
         }
 
-        _reads.Dispose();
-        _writes.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -32,6 +32,36 @@ public sealed class PostgresBatchingTests
         Assert.Equal(StatementKind.None, PostgresBatching.Classify("BEGIN"));
     }
 
+    [Fact]
+    public async Task WhenTheDatabaseCannotBeReachedEveryStatementOfTheBatchFailsAsUnavailable()
+    {
+        // Nothing listens on port 1: opening the batch's connection is refused.
+        await using var source = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=2");
+        await using var batching = new PostgresBatching(source, readLanes: 1);
+
+        var statements = Enumerable.Range(0, 3)
+            .Select(n => batching.RunAsync("SELECT @n", StatementKind.Read, [new NpgsqlParameter("n", n)], 30, CancellationToken.None))
+            .ToList();
+
+        foreach (var statement in statements)
+        {
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => statement);
+            Assert.True(DbErrors.IsUnavailable(failure), failure.ToString()); // which the API answers as 503 database_unavailable
+        }
+    }
+
+    [Fact]
+    public async Task AfterShutdownAStatementIsRefusedAtOnce()
+    {
+        await using var source = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
+        var batching = new PostgresBatching(source, readLanes: 1);
+        await batching.DisposeAsync();
+
+        // Refused when queued, not later: the request fails at once instead of waiting on a lane that is gone.
+        Assert.Throws<ObjectDisposedException>(void () =>
+            _ = batching.RunAsync("INSERT INTO items (id) VALUES (1)", StatementKind.Write, [], 30, CancellationToken.None));
+    }
+
     [Theory, OnPostgres]
     public async Task StatementsQueuedBehindABusyLaneGoInOneRoundTripAndEachCallerGetsItsOwnAnswer(DatabaseProvider provider)
     {
