@@ -255,9 +255,10 @@ internal sealed record BenchOptions(
 
     public static BenchOptions Parse(string[] args)
     {
+        // The last occurrence wins, so that what is passed to bench/run.sh overrides the paths it sets itself.
         string Value(string name, string fallback)
         {
-            var index = Array.IndexOf(args, name);
+            var index = Array.LastIndexOf(args, name);
             return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
         }
 
