@@ -164,7 +164,7 @@ internal sealed class BatchingPostgresCommand(BatchingPostgresConnection connect
     /// <summary>How the command joins a batch; <see cref="StatementKind.None"/> when it runs on its own.</summary>
     private StatementKind BatchedKind() =>
         connection.Batching is not null && DbTransaction is null && CommandType == CommandType.Text
-            ? PostgresBatching.Classify(CommandText)
+            ? SqlText.Classify(CommandText)
             : StatementKind.None;
 
     private Task<BufferedRows> RunBatchedAsync(StatementKind kind, CancellationToken cancellationToken) =>

@@ -31,7 +31,6 @@ internal sealed class BufferedRows
     /// <summary>The same rows with the change count its statement reported once the whole batch had run.</summary>
     public BufferedRows WithRecordsAffected(int recordsAffected) => new(Names, FieldTypes, Rows, recordsAffected);
 
-
     private static (string[] Names, Type[] FieldTypes) Describe(DbDataReader reader)
     {
         var fieldCount = reader.FieldCount;

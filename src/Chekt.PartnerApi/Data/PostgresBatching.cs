@@ -77,60 +77,6 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// <summary>Statements run again on their own because another statement of their batch failed.</summary>
     public long Retried => Interlocked.Read(ref _retried);
 
-    /// <summary>
-    /// How a statement text can join a batch: one SELECT, or one INSERT, UPDATE or DELETE; whether it
-    /// answers with rows decides which of the batch's result sets is its own.
-    /// </summary>
-    public static StatementKind Classify(string sql)
-    {
-        var text = sql.AsSpan().Trim();
-        if (text.TrimEnd(';').Contains(';'))
-        {
-            // Several statements in one text keep their own (ordinary) execution.
-            return StatementKind.None;
-        }
-
-        if (text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase))
-        {
-            return StatementKind.Read;
-        }
-
-        var isWrite = text.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase);
-        if (!isWrite)
-        {
-            return StatementKind.None;
-        }
-
-        return ContainsWord(text, "RETURNING") ? StatementKind.WriteReturningRows : StatementKind.Write;
-    }
-
-    private static bool ContainsWord(ReadOnlySpan<char> text, string word)
-    {
-        for (var start = 0; start < text.Length;)
-        {
-            var found = text[start..].IndexOf(word, StringComparison.OrdinalIgnoreCase);
-            if (found < 0)
-            {
-                return false;
-            }
-
-            var at = start + found;
-            var end = at + word.Length;
-            if ((at == 0 || !IsWordChar(text[at - 1])) && (end == text.Length || !IsWordChar(text[end])))
-            {
-                return true;
-            }
-
-            start = end;
-        }
-
-        return false;
-    }
-
-    private static bool IsWordChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
-
     /// <summary>Queues one statement; completes with its rows once its batch has run (and, for a write, committed).</summary>
     public Task<BufferedRows> RunAsync(string sql, StatementKind kind, NpgsqlParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
     {
@@ -293,6 +239,12 @@ internal sealed class PostgresBatching : IAsyncDisposable
                 first = false;
                 results[index] = BufferedRows.Read(reader);
             }
+
+            // A result set nobody claimed means the kinds were wrong: no caller may get another's rows.
+            if (first ? reader.FieldCount > 0 : reader.NextResult())
+            {
+                throw new InvalidOperationException("The batch answered with more result sets than its statements were expected to return.");
+            }
         }
 
         var answers = new BufferedRows[jobs.Count];
@@ -323,19 +275,4 @@ internal sealed class PostgresBatching : IAsyncDisposable
     {
         public TaskCompletionSource<BufferedRows> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-}
-
-/// <summary>What <see cref="PostgresBatching.Classify"/> found a statement text to be.</summary>
-internal enum StatementKind
-{
-    /// <summary>Not batched: several statements, or anything but SELECT, INSERT, UPDATE and DELETE.</summary>
-    None,
-
-    Read,
-
-    /// <summary>A write that answers without rows.</summary>
-    Write,
-
-    /// <summary>A write with RETURNING.</summary>
-    WriteReturningRows,
 }

@@ -49,18 +49,6 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Writes the writer has run (succeeded or not).</summary>
     public long Statements => Interlocked.Read(ref _statements);
 
-    /// <summary>Whether a command of this text can join a group commit: one INSERT, UPDATE or DELETE statement.</summary>
-    public static bool Accepts(string sql)
-    {
-        var text = sql.AsSpan().Trim();
-        var isWrite = text.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase);
-
-        // Several statements in one text keep their own (ordinary) execution.
-        return isWrite && !text.TrimEnd(';').Contains(';');
-    }
-
     /// <summary>Queues one write; completes with its rows once the transaction holding it has committed.</summary>
     public Task<BufferedRows> RunAsync(string sql, SqliteParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
     {

@@ -211,8 +211,10 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
     /// The statement's parameters by bare name, as the SQL writes them (<c>dealerId</c> → <c>@dealerId</c>). A name
     /// written with two prefixes is left out, so Microsoft.Data.Sqlite still reports it as ambiguous.
     /// </summary>
-    internal static IReadOnlyDictionary<string, string> ParameterNamesOf(string sql)
+    internal static IReadOnlyDictionary<string, string> ParameterNamesOf(string text)
     {
+        // A name inside a string literal or a comment is not a parameter.
+        var sql = SqlText.CodeOnly(text);
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var ambiguous = new HashSet<string>(StringComparer.Ordinal);
         for (var index = 0; index < sql.Length; index++)
@@ -450,7 +452,7 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     private SqliteGroupCommit? GroupCommitFor() =>
         connection.GroupCommit is { } groupCommit
         && DbTransaction is null
-        && SqliteGroupCommit.Accepts(CommandText)
+        && SqlText.IsSingleWrite(CommandText)
         && SQLitePCL.raw.sqlite3_get_autocommit(connection.Session.Connection.Handle) != 0
             ? groupCommit
             : null;

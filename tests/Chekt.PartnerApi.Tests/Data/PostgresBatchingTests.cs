@@ -19,20 +19,6 @@ public sealed class PostgresBatchingTests
     private const long LaneLock = 7_341;
 
     [Fact]
-    public void ClassifyTakesOneSelectInsertUpdateOrDeleteAndSeesReturning()
-    {
-        Assert.Equal(StatementKind.Read, PostgresBatching.Classify("  select 1"));
-        Assert.Equal(StatementKind.Write, PostgresBatching.Classify("INSERT INTO t (returning_count) VALUES (1);"));
-        Assert.Equal(StatementKind.WriteReturningRows, PostgresBatching.Classify("INSERT INTO t (a) VALUES (1)\nRETURNING id"));
-        Assert.Equal(StatementKind.WriteReturningRows, PostgresBatching.Classify("update t set a = 1 returning *"));
-        Assert.Equal(StatementKind.Write, PostgresBatching.Classify("DELETE FROM t WHERE not_returning = 1"));
-        Assert.Equal(StatementKind.None, PostgresBatching.Classify("SELECT 1; SELECT 2"));
-        Assert.Equal(StatementKind.None, PostgresBatching.Classify("WITH x AS (SELECT 1) SELECT * FROM x"));
-        Assert.Equal(StatementKind.None, PostgresBatching.Classify("CREATE TABLE t (id int)"));
-        Assert.Equal(StatementKind.None, PostgresBatching.Classify("BEGIN"));
-    }
-
-    [Fact]
     public async Task WhenTheDatabaseCannotBeReachedEveryStatementOfTheBatchFailsAsUnavailable()
     {
         // Nothing listens on port 1: opening the batch's connection is refused.
@@ -136,6 +122,22 @@ public sealed class PostgresBatchingTests
     }
 
     [Theory, OnPostgres]
+    public async Task WhenTheResultSetsDoNotMatchTheStatementsNoCallerGetsAnothersRows(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var batching = items.Db.PostgresBatching!;
+
+        // The first statement is queued as answering without rows, which it does not: its rows must not reach the second.
+        var writes = await RunAsOneBatchAsync(items.Db, write: true,
+        [
+            () => batching.RunAsync("INSERT INTO items (id, name) VALUES (1, 'first') RETURNING name", StatementKind.Write, [], 30, CancellationToken.None),
+            () => batching.RunAsync("INSERT INTO items (id, name) VALUES (2, 'second') RETURNING name", StatementKind.WriteReturningRows, [], 30, CancellationToken.None),
+        ]);
+
+        Assert.All(writes, write => Assert.IsType<InvalidOperationException>(write.Exception?.InnerException));
+    }
+
+    [Theory, OnPostgres]
     public async Task AStatementCancelledWhileQueuedIsNotRun(DatabaseProvider provider)
     {
         await using var items = await ItemsDatabase.CreateAsync(provider);
@@ -168,6 +170,12 @@ public sealed class PostgresBatchingTests
             Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
             await transaction.RollbackAsync();
             Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
+        }
+
+        await using (var connection = await db.OpenAsync())
+        {
+            // A synchronous call has no batch to wait in: it runs on a connection of its own.
+            Assert.Equal(0L, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM items"));
         }
 
         Assert.Equal(submittedBefore, db.PostgresBatching.Submitted);
