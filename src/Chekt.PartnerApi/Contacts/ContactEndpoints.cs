@@ -41,7 +41,7 @@ public static class ContactEndpoints
         return api;
     }
 
-    private static async Task<Results<Created<ContactResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonCreated<ContactResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateContactRequest, cancellationToken);
         if (read.Error is not null)
@@ -88,10 +88,10 @@ public static class ContactEndpoints
         }
 
         ETags.Set(context, contact.Version);
-        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
+        return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
     }
 
-    private static Task<Results<Ok<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
+    private static Task<Results<JsonOk<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<ContactRow, ContactResponse>(context, db,
@@ -99,7 +99,7 @@ public static class ContactEndpoints
             page => new { siteId, after = page.After, fetch = page.FetchCount }, ContactRow.Read, r => r.Id, r => r.AsDto());
     }
 
-    private static async Task<Results<Ok<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
         {
@@ -114,10 +114,10 @@ public static class ContactEndpoints
         }
 
         ETags.Set(context, contact.Version);
-        return TypedResults.Ok(contact.AsDto());
+        return JsonAnswers.Ok(contact.AsDto());
     }
 
-    private static async Task<Results<Ok<ContactResponse>, ApiError>> UpdateAsync(HttpContext context, string contactId, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<ContactResponse>, ApiError>> UpdateAsync(HttpContext context, string contactId, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
         {
@@ -165,7 +165,7 @@ public static class ContactEndpoints
         }
 
         ETags.Set(context, contact.Version);
-        return TypedResults.Ok(contact.AsDto());
+        return JsonAnswers.Ok(contact.AsDto());
     }
 
     private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)

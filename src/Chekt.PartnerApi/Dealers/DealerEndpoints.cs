@@ -47,7 +47,7 @@ public static class DealerEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<DealerResponse>, ApiError>> ConnectAsync(
+    private static async Task<Results<JsonOk<DealerResponse>, ApiError>> ConnectAsync(
         HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.ConnectDealerRequest, cancellationToken);
@@ -101,19 +101,19 @@ public static class DealerEndpoints
 
         var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
             ?? throw new InvalidOperationException("The dealer row was not found.");
-        return TypedResults.Ok(dealer.AsDto(request.ExternalDealerId));
+        return JsonAnswers.Ok(dealer.AsDto(request.ExternalDealerId));
     }
 
-    private static Results<Ok<DealerResponse>, ApiError> Get(HttpContext context)
+    private static Results<JsonOk<DealerResponse>, ApiError> Get(HttpContext context)
     {
         // The access check read the dealer's row in its own query (ReadsDealerRow).
         var access = context.GetDealerAccess();
         var dealer = access.Row ?? throw new InvalidOperationException("GET dealer must be marked ReadsDealerRow.");
         ETags.Set(context, dealer.Version);
-        return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
+        return JsonAnswers.Ok(dealer.AsDto(access.ExternalDealerId));
     }
 
-    private static async Task<Results<Ok<DealerResponse>, ApiError>> UpdateAsync(
+    private static async Task<Results<JsonOk<DealerResponse>, ApiError>> UpdateAsync(
         HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateDealerRequest, cancellationToken);
@@ -166,10 +166,10 @@ public static class DealerEndpoints
         var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
             ?? throw new InvalidOperationException("The dealer row was not found.");
         ETags.Set(context, dealer.Version);
-        return TypedResults.Ok(dealer.AsDto(access.ExternalDealerId));
+        return JsonAnswers.Ok(dealer.AsDto(access.ExternalDealerId));
     }
 
-    private static async Task<Results<Ok<DealerResponse>, ApiError>> DisconnectAsync(
+    private static async Task<Results<JsonOk<DealerResponse>, ApiError>> DisconnectAsync(
         HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var access = context.GetDealerAccess();
@@ -181,6 +181,6 @@ public static class DealerEndpoints
             cancellationToken: cancellationToken));
         var dealer = await connection.QueryFirstRowAsync(new CommandDefinition(SelectDealer, new { dealerId = access.DealerId }, cancellationToken: cancellationToken), r => DealerRow.Read(r))
             ?? throw new InvalidOperationException("The dealer row was not found.");
-        return TypedResults.Ok(dealer.AsDto(null));
+        return JsonAnswers.Ok(dealer.AsDto(null));
     }
 }

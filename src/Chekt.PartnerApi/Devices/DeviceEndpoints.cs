@@ -48,7 +48,7 @@ public static class DeviceEndpoints
     }
 
     /// <summary>Bulk create: each item succeeds or fails on its own; results come back in request order.</summary>
-    private static async Task<Results<Created<BulkCreateDevicesResponse>, ApiError>> CreateAsync(
+    private static async Task<Results<JsonCreated<BulkCreateDevicesResponse>, ApiError>> CreateAsync(
         HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (document, error) = await JsonBody.ReadDocumentAsync(context.Request, cancellationToken);
@@ -134,12 +134,12 @@ public static class DeviceEndpoints
 
         var succeeded = results.Count(r => r.IsSuccessful);
         var dealer = context.GetDealerAccess();
-        return TypedResults.Created(
+        return JsonAnswers.Created(
             $"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/devices",
             new BulkCreateDevicesResponse(succeeded, results.Count - succeeded, results));
     }
 
-    private static Task<Results<Ok<IReadOnlyList<DeviceResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
+    private static Task<Results<JsonOk<IReadOnlyList<DeviceResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<DeviceRow, DeviceResponse>(context, db,
@@ -147,7 +147,7 @@ public static class DeviceEndpoints
             page => new { siteId, after = page.After, fetch = page.FetchCount }, DeviceRow.Read, r => r.Id, r => r.AsDto());
     }
 
-    private static async Task<Results<Ok<DeviceResponse>, ApiError>> GetAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<DeviceResponse>, ApiError>> GetAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(deviceId, out var id))
         {
@@ -162,10 +162,10 @@ public static class DeviceEndpoints
         }
 
         ETags.Set(context, device.Version);
-        return TypedResults.Ok(device.AsDto());
+        return JsonAnswers.Ok(device.AsDto());
     }
 
-    private static async Task<Results<Ok<DeviceResponse>, ApiError>> UpdateAsync(HttpContext context, string deviceId, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<DeviceResponse>, ApiError>> UpdateAsync(HttpContext context, string deviceId, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(deviceId, out var id))
         {
@@ -225,7 +225,7 @@ public static class DeviceEndpoints
         }
 
         ETags.Set(context, device.Version);
-        return TypedResults.Ok(device.AsDto());
+        return JsonAnswers.Ok(device.AsDto());
     }
 
     private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)

@@ -19,16 +19,16 @@ public static class HealthEndpoints
         return app;
     }
 
-    private static Ok<HealthStatus> Live() => TypedResults.Ok(new HealthStatus("ok"));
+    private static JsonOk<HealthStatus> Live() => JsonAnswers.Ok(new HealthStatus("ok"));
 
-    private static async Task<Results<Ok<HealthStatus>, ApiError>> Ready(Db db, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<HealthStatus>, ApiError>> Ready(Db db, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadinessTimeout);
         try
         {
             await db.PingAsync(timeout.Token);
-            return TypedResults.Ok(new HealthStatus("ready"));
+            return JsonAnswers.Ok(new HealthStatus("ready"));
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {

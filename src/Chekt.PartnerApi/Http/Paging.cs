@@ -71,7 +71,7 @@ public readonly record struct Page(int Limit, long After)
     /// filters on <c>@after</c> and orders by id) with <see cref="LimitClause"/> and the parameters made for
     /// the page, and answers one page of DTOs with its <c>Link</c> header.
     /// </summary>
-    public static async Task<Results<Ok<IReadOnlyList<TDto>>, ApiError>> ListAsync<TRow, TDto>(
+    public static async Task<Results<JsonOk<IReadOnlyList<TDto>>, ApiError>> ListAsync<TRow, TDto>(
         HttpContext context, Db db, string sql, Func<Page, object> parameters, Func<DbDataReader, TRow> read, Func<TRow, long> id, Func<TRow, TDto> toDto)
     {
         var (page, pageError) = Read(context.Request);
@@ -87,7 +87,7 @@ public readonly record struct Page(int Limit, long After)
                 read, Math.Min(page.FetchCount, 64));
         }
 
-        return TypedResults.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);
+        return JsonAnswers.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);
     }
 
     /// <summary>Rows to fetch: one more than the limit.</summary>

@@ -45,7 +45,7 @@ public static class MonitoringStationEndpoints
         return api;
     }
 
-    private static async Task<Results<Created<MonitoringStationResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonCreated<MonitoringStationResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateMonitoringStationRequest, cancellationToken);
         if (read.Error is not null)
@@ -90,10 +90,10 @@ public static class MonitoringStationEndpoints
         }
 
         ETags.Set(context, station.Version);
-        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/monitoring-stations/{stationId}", station.AsDto());
+        return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/monitoring-stations/{stationId}", station.AsDto());
     }
 
-    private static Task<Results<Ok<IReadOnlyList<MonitoringStationResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
+    private static Task<Results<JsonOk<IReadOnlyList<MonitoringStationResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
         var dealerId = context.GetDealerAccess().DealerId;
         return Page.ListAsync<MonitoringStationRow, MonitoringStationResponse>(context, db,
@@ -101,7 +101,7 @@ public static class MonitoringStationEndpoints
             page => new { dealerId, after = page.After, fetch = page.FetchCount }, MonitoringStationRow.Read, r => r.Id, r => r.AsDto());
     }
 
-    private static async Task<Results<Ok<MonitoringStationResponse>, ApiError>> GetAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<MonitoringStationResponse>, ApiError>> GetAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(monitoringStationId, out var id))
         {
@@ -116,10 +116,10 @@ public static class MonitoringStationEndpoints
         }
 
         ETags.Set(context, station.Version);
-        return TypedResults.Ok(station.AsDto());
+        return JsonAnswers.Ok(station.AsDto());
     }
 
-    private static async Task<Results<Ok<MonitoringStationResponse>, ApiError>> UpdateAsync(
+    private static async Task<Results<JsonOk<MonitoringStationResponse>, ApiError>> UpdateAsync(
         HttpContext context, string monitoringStationId, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!PartnerApiAuthorization.TryParseId(monitoringStationId, out var id))
@@ -182,7 +182,7 @@ public static class MonitoringStationEndpoints
         }
 
         ETags.Set(context, station.Version);
-        return TypedResults.Ok(station.AsDto());
+        return JsonAnswers.Ok(station.AsDto());
     }
 
     private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)

@@ -51,7 +51,7 @@ public static class SiteEndpoints
         return api;
     }
 
-    private static async Task<Results<Created<SiteResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonCreated<SiteResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateSiteRequest, cancellationToken);
         if (read.Error is not null)
@@ -123,10 +123,10 @@ public static class SiteEndpoints
         }
 
         ETags.Set(context, site.Version);
-        return TypedResults.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{siteId}", site.AsDto());
+        return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{siteId}", site.AsDto());
     }
 
-    private static Task<Results<Ok<IReadOnlyList<SiteResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
+    private static Task<Results<JsonOk<IReadOnlyList<SiteResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
     {
         var dealerId = context.GetDealerAccess().DealerId;
         var onlySite = context.GetCaller().Narrowing?.SiteId;
@@ -135,15 +135,15 @@ public static class SiteEndpoints
             page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, r => SiteRow.Read(r), r => r.Id, r => r.AsDto());
     }
 
-    private static Results<Ok<SiteResponse>, ApiError> Get(HttpContext context)
+    private static Results<JsonOk<SiteResponse>, ApiError> Get(HttpContext context)
     {
         // The access check read the site's row in its own query (ReadsSiteRow).
         var site = context.GetSiteAccess().Row ?? throw new InvalidOperationException("GET site must be marked ReadsSiteRow.");
         ETags.Set(context, site.Version);
-        return TypedResults.Ok(site.AsDto());
+        return JsonAnswers.Ok(site.AsDto());
     }
 
-    private static async Task<Results<Ok<SiteResponse>, ApiError>> UpdateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<SiteResponse>, ApiError>> UpdateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateSiteRequest, cancellationToken);
         if (read.Error is not null)
@@ -211,7 +211,7 @@ public static class SiteEndpoints
         }
 
         ETags.Set(context, site.Version);
-        return TypedResults.Ok(site.AsDto());
+        return JsonAnswers.Ok(site.AsDto());
     }
 
     private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, Db db, CancellationToken cancellationToken)
@@ -236,7 +236,7 @@ public static class SiteEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<ArmingSettingsResponse>, ApiError>> GetArmingSettingsAsync(HttpContext context, Db db, CancellationToken cancellationToken)
+    private static async Task<Results<JsonOk<ArmingSettingsResponse>, ApiError>> GetArmingSettingsAsync(HttpContext context, Db db, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         var site = await ReadAsync(connection, context.GetSiteAccess().SiteId, cancellationToken);
@@ -246,10 +246,10 @@ public static class SiteEndpoints
         }
 
         ETags.Set(context, site.Version);
-        return TypedResults.Ok(site.AsArmingSettings());
+        return JsonAnswers.Ok(site.AsArmingSettings());
     }
 
-    private static async Task<Results<Ok<ArmingSettingsResponse>, ApiError>> UpdateArmingSettingsAsync(
+    private static async Task<Results<JsonOk<ArmingSettingsResponse>, ApiError>> UpdateArmingSettingsAsync(
         HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.UpdateArmingSettingsRequest, cancellationToken);
@@ -287,7 +287,7 @@ public static class SiteEndpoints
         }
 
         ETags.Set(context, site.Version);
-        return TypedResults.Ok(site.AsArmingSettings());
+        return JsonAnswers.Ok(site.AsArmingSettings());
     }
 
     private static Task<SiteRow?> ReadAsync(DbConnection connection, long siteId, CancellationToken cancellationToken) =>
