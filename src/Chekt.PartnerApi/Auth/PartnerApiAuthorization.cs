@@ -189,10 +189,18 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
             // it across next() would let concurrent requests exhaust the pool waiting on each other.
-            var query = new CommandDefinition(
-                AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0)],
-                new { dealerId, partnerId = caller.PartnerId, siteId }, cancellationToken: http.RequestAborted);
-            await using var reader = await connection.ExecuteReaderAsync(query);
+            // Every request under /dealers/{dealerId} runs this query, so it is bound by hand rather than
+            // through Dapper, whose per-call cache lookup hashes the whole SQL text.
+            await using var query = connection.CreateCommand();
+            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0)];
+            query.AddParameter("dealerId", dealerId);
+            query.AddParameter("partnerId", caller.PartnerId);
+            if (siteId != 0)
+            {
+                query.AddParameter("siteId", siteId);
+            }
+
+            await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
             row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite) : null;
         }
 

@@ -10,6 +10,15 @@ namespace Chekt.PartnerApi.Data;
 /// </summary>
 internal static class TypedRows
 {
+    /// <summary>Adds a named parameter (written <c>@name</c> in the SQL) to a command bound by hand.</summary>
+    public static void AddParameter(this DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
     /// <summary>Every row the command returns.</summary>
     public static async Task<List<T>> QueryRowsAsync<T>(this DbConnection connection, CommandDefinition command, Func<DbDataReader, T> read, int expectedRows)
     {

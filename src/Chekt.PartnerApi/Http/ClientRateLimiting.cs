@@ -88,6 +88,11 @@ public sealed class QueryParameterFilter : IEndpointFilter
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (!http.Request.QueryString.HasValue)
+        {
+            return next(context);
+        }
+
         var allowed = http.GetEndpoint()?.Metadata.GetMetadata<AllowedQueryParameters>()?.Names ?? [];
         foreach (var name in http.Request.Query.Keys)
         {

@@ -14,7 +14,17 @@ public static class TraceId
     public static string Get(HttpContext context) =>
         context.Features.Get<TraceIdFeature>()?.Value ?? context.TraceIdentifier;
 
-    public static string New() => Guid.NewGuid().ToString();
+    // Note: a trace id correlates an answer with log lines; it grants nothing and the client may choose its
+    // own, so it comes from the process's fast generator. Guid.NewGuid reads the kernel's random source,
+    // a system call on every request.
+    public static string New()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40); // version 4 (random)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(bytes, bigEndian: true).ToString();
+    }
 
     // Note: the value is echoed into headers and logs, so only a conservative character set is
     // accepted; anything else would allow header or log injection.

@@ -28,6 +28,19 @@ public sealed class TraceIdTests
         Assert.NotEqual(first, second);
     }
 
+    [Fact]
+    public void AGeneratedTraceIdIsAVersion4UuidAndNeverRepeats()
+    {
+        var ids = Enumerable.Range(0, 100_000).Select(_ => Chekt.PartnerApi.Http.TraceId.New()).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids.Take(1000), id =>
+        {
+            Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", id);
+            Assert.Equal(4, Guid.Parse(id).Version);
+        });
+    }
+
     [Theory, OnSqlite, OnPostgres]
     public async Task TraceIdIsTheRequestIdOfErrorBodies(DatabaseProvider provider)
     {
