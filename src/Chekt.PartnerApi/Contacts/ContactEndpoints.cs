@@ -96,7 +96,7 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<ContactRow, ContactResponse>(context, db,
             SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            page => new { siteId, after = page.After, fetch = page.FetchCount }, ContactRow.Read, r => r.Id, r => r.AsDto());
+            new ListFilter("siteId", siteId), ContactRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<JsonOk<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)

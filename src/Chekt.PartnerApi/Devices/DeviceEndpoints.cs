@@ -144,7 +144,7 @@ public static class DeviceEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<DeviceRow, DeviceResponse>(context, db,
             SelectDevices + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            page => new { siteId, after = page.After, fetch = page.FetchCount }, DeviceRow.Read, r => r.Id, r => r.AsDto());
+            new ListFilter("siteId", siteId), DeviceRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<JsonOk<DeviceResponse>, ApiError>> GetAsync(HttpContext context, string deviceId, Db db, CancellationToken cancellationToken)

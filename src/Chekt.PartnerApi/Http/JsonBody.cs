@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
@@ -34,6 +35,9 @@ public static class JsonBody
         AllowDuplicateProperties = false,
     };
 
+    // A request type's fields by JSON name, built once per type rather than on every request.
+    private static readonly ConditionalWeakTable<JsonTypeInfo, Dictionary<string, JsonPropertyInfo>> PropertiesByName = new();
+
     public static async Task<JsonBodyResult<T>> ReadObjectAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         var (document, error) = await ReadDocumentAsync(request, cancellationToken);
@@ -58,7 +62,7 @@ public static class JsonBody
                 pathPrefix.Length == 0 ? null : pathPrefix.TrimEnd('.')));
         }
 
-        var properties = typeInfo.Properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var properties = PropertiesByName.GetValue(typeInfo, static info => info.Properties.ToDictionary(p => p.Name, StringComparer.Ordinal));
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {

@@ -98,7 +98,7 @@ public static class MonitoringStationEndpoints
         var dealerId = context.GetDealerAccess().DealerId;
         return Page.ListAsync<MonitoringStationRow, MonitoringStationResponse>(context, db,
             SelectStations + " WHERE dealer_id = @dealerId AND id > @after ORDER BY id",
-            page => new { dealerId, after = page.After, fetch = page.FetchCount }, MonitoringStationRow.Read, r => r.Id, r => r.AsDto());
+            new ListFilter("dealerId", dealerId), MonitoringStationRow.Read, r => r.Id, r => r.AsDto());
     }
 
     private static async Task<Results<JsonOk<MonitoringStationResponse>, ApiError>> GetAsync(HttpContext context, string monitoringStationId, Db db, CancellationToken cancellationToken)

@@ -131,8 +131,8 @@ public static class SiteEndpoints
         var dealerId = context.GetDealerAccess().DealerId;
         var onlySite = context.GetCaller().Narrowing?.SiteId;
         return Page.ListAsync<SiteRow, SiteResponse>(context, db,
-            SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlySite") + " ORDER BY s.id",
-            page => new { dealerId, after = page.After, onlySite, fetch = page.FetchCount }, r => SiteRow.Read(r), r => r.Id, r => r.AsDto());
+            SelectSites + " WHERE s.dealer_id = @dealerId AND s.id > @after" + (onlySite is null ? "" : " AND s.id = @onlyId") + " ORDER BY s.id",
+            new ListFilter("dealerId", dealerId, onlySite), r => SiteRow.Read(r), r => r.Id, r => r.AsDto());
     }
 
     private static Results<JsonOk<SiteResponse>, ApiError> Get(HttpContext context)
