@@ -8,10 +8,10 @@ using Microsoft.AspNetCore.Http.Metadata;
 namespace Chekt.PartnerApi.Http;
 
 /// <summary>
-/// The success answers of the API: a status and a JSON body, written in one piece with a
-/// <c>Content-Length</c>. They take the place of <c>TypedResults.Ok</c> and <c>TypedResults.Created</c>
-/// on the hot paths: those look up the JSON options and a logger from the request's services and
-/// serialise asynchronously in chunks on every request, which is a measurable share of a GET.
+/// The JSON answers of the API, successes and errors (<see cref="ErrorWriter"/>): a status and a body,
+/// written in one piece with a <c>Content-Length</c>. They take the place of <c>TypedResults.Ok</c> and
+/// <c>TypedResults.Created</c>, which look up the JSON options and a logger from the request's services
+/// and serialise asynchronously in chunks on every request, a measurable share of a GET.
 /// </summary>
 public static class JsonAnswers
 {

@@ -71,6 +71,22 @@ public sealed class JsonAnswersTests
         Assert.Equal(world.DealerId, dealer.RootElement.GetProperty("dealer_id").GetInt64());
     }
 
+    [Theory, OnSqlite]
+    public async Task AnErrorBodyEscapesLikeASuccessAndCarriesAContentLength(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider, onKestrel: true);
+
+        using var response = await world.SendAsync(HttpMethod.Put, world.DealerPath, """{"nickname":"x"}""");
+        var raw = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Unknown field 'nickname'.", raw, StringComparison.Ordinal);
+        Assert.Equal(Encoding.UTF8.GetByteCount(raw), response.Content.Headers.ContentLength);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        using var error = JsonDocument.Parse(raw);
+        Assert.Equal("unknown_field", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
     private static (DefaultHttpContext Context, MemoryStream Body) NewContext()
     {
         var body = new MemoryStream();
