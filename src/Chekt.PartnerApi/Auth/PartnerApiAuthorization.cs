@@ -26,6 +26,15 @@ public sealed record ReadsDealerRow;
 public sealed record ReadsSiteRow;
 
 /// <summary>
+/// Marks an endpoint that answers with the path's contact: the dealer check reads the contact's row in its own
+/// query (GET contact in one round trip). The row is the path site's contact or none.
+/// </summary>
+public sealed record ReadsContactRow;
+
+/// <summary>What the access query found for the path's contact (<see cref="ReadsContactRow"/>): its row, or null when the site has no such contact.</summary>
+internal sealed record ContactLookup(long ContactId, Contacts.ContactRow? Row);
+
+/// <summary>
 /// Declarative access control for the partner API. A route group says what it needs and the filters
 /// enforce it: <c>MapPartnerApi()</c> (a valid bearer token), <c>RequireScope(...)</c>,
 /// <c>MapDealerScoped()</c> (the dealer access rules) and <c>RequireDealerAdmin()</c>.
@@ -184,6 +193,9 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var pathSiteId) ? pathSiteId : 0;
         var readsDealer = metadata?.GetMetadata<ReadsDealerRow>() is not null;
         var readsSite = siteId != 0 && metadata?.GetMetadata<ReadsSiteRow>() is not null;
+        // An unreadable contact id is left to the endpoint, which answers it (400) as it always has.
+        var contactId = siteId != 0 && metadata?.GetMetadata<ReadsContactRow>() is not null
+            && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["contactId"], out var pathContactId) ? pathContactId : 0;
         DealerConnectionRow? row;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
@@ -192,7 +204,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             // Every request under /dealers/{dealerId} runs this query, so it is bound by hand rather than
             // through Dapper, whose per-call cache lookup hashes the whole SQL text.
             await using var query = connection.CreateCommand();
-            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0)];
+            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0)];
             query.AddParameter("dealerId", dealerId);
             query.AddParameter("partnerId", caller.PartnerId);
             if (siteId != 0)
@@ -200,8 +212,13 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
                 query.AddParameter("siteId", siteId);
             }
 
+            if (contactId != 0)
+            {
+                query.AddParameter("contactId", contactId);
+            }
+
             await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
-            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite) : null;
+            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactId != 0) : null;
         }
 
         if (row is null)
@@ -239,22 +256,31 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId, row.Site));
         }
 
+        if (contactId != 0)
+        {
+            http.Features.Set(new ContactLookup(contactId, row.Contact));
+        }
+
         return await next(context);
     }
 
     // One query answers the access rules, and also, where the endpoint needs them, the path's site
-    // (index +1), the dealer's own columns (+2) and the site's own columns (+4): one round trip instead
-    // of two or three. DealerConnectionRow.Read reads the columns in this order.
-    private static readonly string[] AccessQueries = [.. Enumerable.Range(0, 8).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0))];
+    // (index +1), the dealer's own columns (+2), the site's own columns (+4) and the path contact's
+    // columns (+8): one round trip instead of two or three. DealerConnectionRow.Read reads the columns
+    // in this order.
+    private static readonly string[] AccessQueries =
+        [.. Enumerable.Range(0, 16).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0))];
 
-    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow) =>
+    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow) =>
         "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
         + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
         + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
         + (withSiteRow && !withDealer ? ", " + Sites.SiteRow.Columns : "")
+        + (withContactRow && withSite && !withDealer && !withSiteRow ? ", " + Contacts.ContactRow.SiteContactColumns : "")
         + " FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId"
         + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
         + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
+        + (withContactRow && withSite && !withDealer && !withSiteRow ? " LEFT JOIN contacts ct ON ct.id = @contactId AND ct.site_id = s.id" : "")
         + " WHERE d.id = @dealerId";
 
     private sealed class DealerConnectionRow
@@ -273,7 +299,10 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         /// <summary>The site's own row, for the queries that read it (ReadsSiteRow); null when there is no such site.</summary>
         public Sites.SiteRow? Site { get; init; }
 
-        public static DealerConnectionRow Read(DbDataReader reader, bool withSite, bool withDealer, bool withSiteRow)
+        /// <summary>The path contact's row, for the queries that read it (ReadsContactRow); null when the site has no such contact.</summary>
+        public Contacts.ContactRow? Contact { get; init; }
+
+        public static DealerConnectionRow Read(DbDataReader reader, bool withSite, bool withDealer, bool withSiteRow, bool withContactRow)
         {
             var next = withSite ? 4 : 3;
             return new DealerConnectionRow
@@ -284,6 +313,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
                 ExternalSiteId = withSite && !reader.IsDBNull(3) ? reader.GetString(3) : null,
                 Dealer = withDealer ? Dealers.DealerRow.Read(reader, next) : null,
                 Site = withSiteRow && !withDealer && !reader.IsDBNull(next) ? Sites.SiteRow.Read(reader, next) : null,
+                Contact = withContactRow && withSite && !withDealer && !withSiteRow && !reader.IsDBNull(next) ? Contacts.ContactRow.Read(reader, next) : null,
             };
         }
     }

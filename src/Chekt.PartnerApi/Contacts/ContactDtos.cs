@@ -55,6 +55,11 @@ internal sealed class ContactRow
         phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
         """;
 
+    /// <summary>The same columns from the <c>contacts ct</c> of the access query (<see cref="Auth.ReadsContactRow"/>).</summary>
+    public const string SiteContactColumns =
+        "ct.id AS ContactId, ct.external_contact_id AS ExternalContactId, ct.first_name AS FirstName, ct.last_name AS LastName, "
+        + "ct.phone_number AS PhoneNumber, ct.email AS Email, ct.version AS ContactVersion, ct.created_at AS ContactCreatedAt";
+
     public long Id { get; init; }
 
     public string ExternalContactId { get; init; } = "";
@@ -71,16 +76,16 @@ internal sealed class ContactRow
 
     public long CreatedAt { get; init; }
 
-    public static ContactRow Read(DbDataReader reader) => new()
+    public static ContactRow Read(DbDataReader reader, int first = 0) => new()
     {
-        Id = reader.GetInt64(0),
-        ExternalContactId = reader.GetString(1),
-        FirstName = reader.GetString(2),
-        LastName = reader.GetString(3),
-        PhoneNumber = reader.IsDBNull(4) ? null : reader.GetString(4),
-        Email = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Version = reader.GetInt64(6),
-        CreatedAt = reader.GetInt64(7),
+        Id = reader.GetInt64(first),
+        ExternalContactId = reader.GetString(first + 1),
+        FirstName = reader.GetString(first + 2),
+        LastName = reader.GetString(first + 3),
+        PhoneNumber = reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        Email = reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
+        Version = reader.GetInt64(first + 6),
+        CreatedAt = reader.GetInt64(first + 7),
     };
 
     public ContactResponse AsDto() => new(Id, ExternalContactId, FirstName, LastName, PhoneNumber, Email, Http.Timestamps.Format(CreatedAt));

@@ -26,7 +26,7 @@ public static class ContactEndpoints
             .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a contact with this `external_contact_id` already exists on the site.");
         site.MapGet("/contacts", ListAsync).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListContacts")
             .WithSummary("List a site's contacts");
-        site.MapGet("/contacts/{contactId}", GetAsync).RequireScope(Scopes.ReadSiteContacts).WithName("GetContact")
+        site.MapGet("/contacts/{contactId}", Get).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new ReadsContactRow()).WithName("GetContact")
             .WithSummary("Get a contact")
             .WithOptimisticConcurrency();
         site.MapPut("/contacts/{contactId}", UpdateAsync).RequireScope(Scopes.UpdateSiteContacts).WithName("UpdateContact")
@@ -76,7 +76,7 @@ public static class ContactEndpoints
                 RETURNING {ContactColumns}
                 """,
                 new { siteId = site.SiteId, request.ExternalContactId, request.FirstName, request.LastName, request.PhoneNumber, request.Email, now },
-                cancellationToken: cancellationToken), ContactRow.Read) ?? throw new InvalidOperationException("INSERT ... RETURNING answered no row.");
+                cancellationToken: cancellationToken), r => ContactRow.Read(r)) ?? throw new InvalidOperationException("INSERT ... RETURNING answered no row.");
         }
         catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
         {
@@ -96,19 +96,21 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         return Page.ListAsync<ContactRow, ContactResponse>(context, db,
             SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            new ListFilter("siteId", siteId), ContactRow.Read, r => r.Id, r => r.AsDto());
+            new ListFilter("siteId", siteId), r => ContactRow.Read(r), r => r.Id, r => r.AsDto());
     }
 
-    private static async Task<Results<JsonOk<ContactResponse>, ApiError>> GetAsync(HttpContext context, string contactId, Db db, CancellationToken cancellationToken)
+    private static Results<JsonOk<ContactResponse>, ApiError> Get(HttpContext context, string contactId)
     {
         if (!PartnerApiAuthorization.TryParseId(contactId, out var id))
         {
             return PartnerApiAuthorization.InvalidPathId("contactId");
         }
 
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var contact = await ReadAsync(connection, context.GetSiteAccess().SiteId, id, cancellationToken);
-        if (contact is null)
+        // The access check read the contact's row in its own query (ReadsContactRow).
+        var lookup = context.Features.Get<ContactLookup>() is { } found && found.ContactId == id
+            ? found
+            : throw new InvalidOperationException("GET contact must be marked ReadsContactRow.");
+        if (lookup.Row is not { } contact)
         {
             return ContactNotFound(id);
         }
@@ -157,7 +159,7 @@ public static class ContactEndpoints
                 id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                 first_name = request.FirstName, last_name = request.LastName, phone_number = request.PhoneNumber, email = request.Email,
             },
-            cancellationToken: cancellationToken), ContactRow.Read);
+            cancellationToken: cancellationToken), r => ContactRow.Read(r));
         if (contact is null)
         {
             // Nothing changed: either there is no such contact here, or If-Match named an older version.
@@ -197,7 +199,7 @@ public static class ContactEndpoints
     // Note: the site is part of every lookup, so a contact id of another site (or dealer) is 404.
     private static Task<ContactRow?> ReadAsync(DbConnection connection, long siteId, long contactId, CancellationToken cancellationToken) =>
         connection.QueryFirstRowAsync(new CommandDefinition(
-            SelectContacts + " WHERE id = @contactId AND site_id = @siteId", new { contactId, siteId }, cancellationToken: cancellationToken), ContactRow.Read);
+            SelectContacts + " WHERE id = @contactId AND site_id = @siteId", new { contactId, siteId }, cancellationToken: cancellationToken), r => ContactRow.Read(r));
 
     private static ApiError ContactNotFound(long contactId) => ApiError.NotFound("contact_not_found", $"Contact {contactId} does not exist.");
 }

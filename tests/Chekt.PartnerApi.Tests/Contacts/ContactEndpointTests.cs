@@ -491,6 +491,20 @@ public sealed class ContactEndpointTests
     // ----- 404s ----------------------------------------------------------------------------------
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task AContactOfAnotherSiteOfTheSameDealerIs404OnThisSitesPath(DatabaseProvider provider)
+    {
+        // GET contact reads the contact in the access query: it must still be the path site's contact.
+        var (world, siteId) = await StartWithSiteAsync(provider);
+        await using var _ = world;
+        var otherSiteId = await world.CreateSiteIdAsync("site-other");
+        var otherContactId = await world.CreateContactIdAsync(otherSiteId, "c-other");
+
+        await (await world.SendAsync(HttpMethod.Get, world.ContactPath(siteId, otherContactId))).ReadErrorAsync(404, "contact_not_found");
+        var found = await (await world.SendAsync(HttpMethod.Get, world.ContactPath(otherSiteId, otherContactId))).ReadJsonAsync();
+        Assert.Equal("c-other", found.GetProperty("external_contact_id").GetString());
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task AnUnknownContactIs404ContactNotFoundAndAnUnknownSiteIs404SiteNotFound(DatabaseProvider provider)
     {
         var (world, siteId) = await StartWithSiteAsync(provider);
