@@ -271,17 +271,27 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
     private static readonly string[] AccessQueries =
         [.. Enumerable.Range(0, 16).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0))];
 
-    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow) =>
-        "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
-        + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
-        + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
-        + (withSiteRow && !withDealer ? ", " + Sites.SiteRow.Columns : "")
-        + (withContactRow && withSite && !withDealer && !withSiteRow ? ", " + Contacts.ContactRow.SiteContactColumns : "")
-        + " FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId"
-        + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
-        + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
-        + (withContactRow && withSite && !withDealer && !withSiteRow ? " LEFT JOIN contacts ct ON ct.id = @contactId AND ct.site_id = s.id" : "")
-        + " WHERE d.id = @dealerId";
+    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow)
+    {
+        var contactRow = ReadsContactColumns(withSite, withDealer, withSiteRow, withContactRow);
+        return "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
+            + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
+            + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
+            + (withSiteRow && !withDealer ? ", " + Sites.SiteRow.Columns : "")
+            // The contact's own select list, unchanged, behind a subquery: its unqualified names would clash with
+            // the other tables'. Its site comes last, after the columns ContactRow.Read reads.
+            + (contactRow ? ", ct.*" : "")
+            + " FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId"
+            + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
+            + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
+            + (contactRow ? " LEFT JOIN (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts WHERE id = @contactId) ct"
+                + " ON ct.ContactSiteId = s.id" : "")
+            + " WHERE d.id = @dealerId";
+    }
+
+    // The contact's columns follow the site's external id only: they are not combined with the dealer's or the site's row.
+    private static bool ReadsContactColumns(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow) =>
+        withContactRow && withSite && !withDealer && !withSiteRow;
 
     private sealed class DealerConnectionRow
     {
@@ -313,7 +323,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
                 ExternalSiteId = withSite && !reader.IsDBNull(3) ? reader.GetString(3) : null,
                 Dealer = withDealer ? Dealers.DealerRow.Read(reader, next) : null,
                 Site = withSiteRow && !withDealer && !reader.IsDBNull(next) ? Sites.SiteRow.Read(reader, next) : null,
-                Contact = withContactRow && withSite && !withDealer && !withSiteRow && !reader.IsDBNull(next) ? Contacts.ContactRow.Read(reader, next) : null,
+                Contact = ReadsContactColumns(withSite, withDealer, withSiteRow, withContactRow) && !reader.IsDBNull(next) ? Contacts.ContactRow.Read(reader, next) : null,
             };
         }
     }

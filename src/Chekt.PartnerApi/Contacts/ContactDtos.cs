@@ -55,11 +55,6 @@ internal sealed class ContactRow
         phone_number AS PhoneNumber, email AS Email, version AS Version, created_at AS CreatedAt
         """;
 
-    /// <summary>The same columns from the <c>contacts ct</c> of the access query (<see cref="Auth.ReadsContactRow"/>).</summary>
-    public const string SiteContactColumns =
-        "ct.id AS ContactId, ct.external_contact_id AS ExternalContactId, ct.first_name AS FirstName, ct.last_name AS LastName, "
-        + "ct.phone_number AS PhoneNumber, ct.email AS Email, ct.version AS ContactVersion, ct.created_at AS ContactCreatedAt";
-
     public long Id { get; init; }
 
     public string ExternalContactId { get; init; } = "";

@@ -6,7 +6,8 @@ namespace Chekt.PartnerApi.Data;
 /// <summary>
 /// Rows read with the row type's own typed reader (columns by position) instead of Dapper's mapping,
 /// which reads every value as an object: on SQLite that is one native call more per value, and the hot
-/// reads of the API read dozens of values per request. Dapper still binds the parameters.
+/// reads of the API read dozens of values per request. Dapper binds the parameters, except for the statements
+/// bound by hand (<see cref="AddParameter"/>): the access query and the lists, which nearly every read runs.
 /// </summary>
 internal static class TypedRows
 {
