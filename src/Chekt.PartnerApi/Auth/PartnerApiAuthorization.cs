@@ -35,6 +35,15 @@ public sealed record ReadsContactRow;
 internal sealed record ContactLookup(long ContactId, Contacts.ContactRow? Row);
 
 /// <summary>
+/// Marks the list of a site's contacts: when <c>limit</c> and <c>after</c> are valid, the dealer check reads the
+/// page in its own query (the list in one round trip); the rows are the path site's contacts only.
+/// </summary>
+public sealed record ReadsContactPage;
+
+/// <summary>The page of the path site's contacts the access query read (<see cref="ReadsContactPage"/>), one row more than the limit at most.</summary>
+internal sealed record ContactPageLookup(long SiteId, Page Page, IReadOnlyList<Contacts.ContactRow> Rows);
+
+/// <summary>
 /// Declarative access control for the partner API. A route group says what it needs and the filters
 /// enforce it: <c>MapPartnerApi()</c> (a valid bearer token), <c>RequireScope(...)</c>,
 /// <c>MapDealerScoped()</c> (the dealer access rules) and <c>RequireDealerAdmin()</c>.
@@ -193,10 +202,16 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var pathSiteId) ? pathSiteId : 0;
         var readsDealer = metadata?.GetMetadata<ReadsDealerRow>() is not null;
         var readsSite = siteId != 0 && metadata?.GetMetadata<ReadsSiteRow>() is not null;
+        var readsContacts = ReadsContactColumns(siteId != 0, readsDealer, readsSite, withContacts: true);
         // An unreadable contact id is left to the endpoint, which answers it (400) as it always has.
-        var contactId = siteId != 0 && metadata?.GetMetadata<ReadsContactRow>() is not null
+        var contactId = readsContacts && metadata?.GetMetadata<ReadsContactRow>() is not null
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["contactId"], out var pathContactId) ? pathContactId : 0;
+        // Likewise a bad limit or after: the page is then not read here, and the endpoint answers the 400.
+        Page? contactPage = readsContacts && contactId == 0 && metadata?.GetMetadata<ReadsContactPage>() is not null
+            && Page.Read(http.Request) is (var validPage, null) ? validPage : null;
+        var contactColumns = contactId != 0 || contactPage is not null;
         DealerConnectionRow? row;
+        List<Contacts.ContactRow>? contacts = null;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
@@ -204,7 +219,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             // Every request under /dealers/{dealerId} runs this query, so it is bound by hand rather than
             // through Dapper, whose per-call cache lookup hashes the whole SQL text.
             await using var query = connection.CreateCommand();
-            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0)];
+            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0) + (contactPage is not null ? 16 : 0)];
             query.AddParameter("dealerId", dealerId);
             query.AddParameter("partnerId", caller.PartnerId);
             if (siteId != 0)
@@ -217,8 +232,27 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
                 query.AddParameter("contactId", contactId);
             }
 
+            if (contactPage is { } page)
+            {
+                query.AddParameter("after", page.After);
+                query.AddParameter("fetch", page.FetchCount);
+            }
+
             await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
-            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactId != 0) : null;
+            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactColumns) : null;
+            if (row is not null && contactPage is not null)
+            {
+                // One row per contact of the page, each repeating the access columns; none but the first row's are read.
+                contacts = new List<Contacts.ContactRow>(Math.Min(contactPage.Value.FetchCount, 64));
+                if (row.Contact is { } first)
+                {
+                    contacts.Add(first);
+                    while (await reader.ReadAsync(http.RequestAborted))
+                    {
+                        contacts.Add(Contacts.ContactRow.Read(reader, DealerConnectionRow.ContactColumn(siteId != 0)));
+                    }
+                }
+            }
         }
 
         if (row is null)
@@ -261,37 +295,48 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             http.Features.Set(new ContactLookup(contactId, row.Contact));
         }
 
+        if (contactPage is not null)
+        {
+            http.Features.Set(new ContactPageLookup(siteId, contactPage.Value, contacts!));
+        }
+
         return await next(context);
     }
 
     // One query answers the access rules, and also, where the endpoint needs them, the path's site
-    // (index +1), the dealer's own columns (+2), the site's own columns (+4) and the path contact's
-    // columns (+8): one round trip instead of two or three. DealerConnectionRow.Read reads the columns
-    // in this order.
+    // (index +1), the dealer's own columns (+2), the site's own columns (+4), the path contact's columns
+    // (+8) or a page of the path site's contacts (+16): one round trip instead of two or three.
+    // DealerConnectionRow.Read reads the columns in this order.
     private static readonly string[] AccessQueries =
-        [.. Enumerable.Range(0, 16).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0))];
+        [.. Enumerable.Range(0, 32).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, (index & 16) != 0))];
 
-    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow)
+    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow, bool withContactPage)
     {
-        var contactRow = ReadsContactColumns(withSite, withDealer, withSiteRow, withContactRow);
+        var contactRows = ReadsContactColumns(withSite, withDealer, withSiteRow, withContactRow || withContactPage);
+        // Note: the contacts are joined on the site found under the path's dealer, never on the path's site id
+        // alone: a site of another dealer yields no contact, and every row is judged by the access rules first.
+        // The contacts' own select list, unchanged, behind a subquery (flattened by both databases): its unqualified
+        // names would clash with the other tables'. Their site comes last, after the columns ContactRow.Read reads.
+        // A page is one row per contact, in id order, which the site's (site_id, id) index gives without a sort:
+        // the dealer, its connection and the site are at most one row each.
+        var contacts = " LEFT JOIN (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts) ct ON ct.ContactSiteId = s.id"
+            + (withContactRow ? " AND ct.Id = @contactId" : " AND ct.Id > @after");
         return "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
             + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
             + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
             + (withSiteRow && !withDealer ? ", " + Sites.SiteRow.Columns : "")
-            // The contact's own select list, unchanged, behind a subquery: its unqualified names would clash with
-            // the other tables'. Its site comes last, after the columns ContactRow.Read reads.
-            + (contactRow ? ", ct.*" : "")
+            + (contactRows ? ", ct.*" : "")
             + " FROM dealers d LEFT JOIN dealer_connections c ON c.dealer_id = d.id AND c.partner_id = @partnerId"
             + (withSite ? " LEFT JOIN sites s ON s.id = @siteId AND s.dealer_id = d.id" : "")
             + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
-            + (contactRow ? " LEFT JOIN (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts WHERE id = @contactId) ct"
-                + " ON ct.ContactSiteId = s.id" : "")
-            + " WHERE d.id = @dealerId";
+            + (contactRows ? contacts : "")
+            + " WHERE d.id = @dealerId"
+            + (contactRows && !withContactRow ? " ORDER BY ct.Id" + Page.LimitClause : "");
     }
 
-    // The contact's columns follow the site's external id only: they are not combined with the dealer's or the site's row.
-    private static bool ReadsContactColumns(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow) =>
-        withContactRow && withSite && !withDealer && !withSiteRow;
+    // The contacts' columns follow the site's external id only: they are not combined with the dealer's or the site's row.
+    private static bool ReadsContactColumns(bool withSite, bool withDealer, bool withSiteRow, bool withContacts) =>
+        withContacts && withSite && !withDealer && !withSiteRow;
 
     private sealed class DealerConnectionRow
     {
@@ -312,9 +357,12 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         /// <summary>The path contact's row, for the queries that read it (ReadsContactRow); null when the site has no such contact.</summary>
         public Contacts.ContactRow? Contact { get; init; }
 
+        /// <summary>Where the contact's columns start in a query that reads them.</summary>
+        public static int ContactColumn(bool withSite) => withSite ? 4 : 3;
+
         public static DealerConnectionRow Read(DbDataReader reader, bool withSite, bool withDealer, bool withSiteRow, bool withContactRow)
         {
-            var next = withSite ? 4 : 3;
+            var next = ContactColumn(withSite);
             return new DealerConnectionRow
             {
                 DealerId = reader.GetInt64(0),

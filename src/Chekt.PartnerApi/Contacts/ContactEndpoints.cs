@@ -24,7 +24,7 @@ public static class ContactEndpoints
             .AcceptsJsonBody<CreateContactRequest>()
             .WithOptimisticConcurrency()
             .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a contact with this `external_contact_id` already exists on the site.");
-        site.MapGet("/contacts", ListAsync).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after")).WithName("ListContacts")
+        site.MapGet("/contacts", List).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after"), new ReadsContactPage()).WithName("ListContacts")
             .WithSummary("List a site's contacts");
         site.MapGet("/contacts/{contactId}", Get).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new ReadsContactRow()).WithName("GetContact")
             .WithSummary("Get a contact")
@@ -91,12 +91,19 @@ public static class ContactEndpoints
         return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
     }
 
-    private static Task<Results<JsonOk<IReadOnlyList<ContactResponse>>, ApiError>> ListAsync(HttpContext context, Db db)
+    private static Results<JsonOk<IReadOnlyList<ContactResponse>>, ApiError> List(HttpContext context)
     {
-        var siteId = context.GetSiteAccess().SiteId;
-        return Page.ListAsync<ContactRow, ContactResponse>(context, db,
-            SelectContacts + " WHERE site_id = @siteId AND id > @after ORDER BY id",
-            new ListFilter("siteId", siteId), r => ContactRow.Read(r), r => r.Id, r => r.AsDto());
+        var (page, pageError) = Page.Read(context.Request);
+        if (pageError is not null)
+        {
+            return pageError;
+        }
+
+        // The access check read the page in its own query (ReadsContactPage).
+        var lookup = context.Features.Get<ContactPageLookup>() is { } found && found.SiteId == context.GetSiteAccess().SiteId && found.Page == page
+            ? found
+            : throw new InvalidOperationException("The contact list must be marked ReadsContactPage.");
+        return page.Answer(context, lookup.Rows, r => r.Id, r => r.AsDto());
     }
 
     private static Results<JsonOk<ContactResponse>, ApiError> Get(HttpContext context, string contactId)

@@ -96,8 +96,12 @@ public readonly record struct Page(int Limit, long After)
             rows = await query.QueryRowsAsync(read, Math.Min(page.FetchCount, 64), context.RequestAborted);
         }
 
-        return JsonAnswers.Ok<IReadOnlyList<TDto>>([.. page.Finish(context, rows, id).Select(toDto)]);
+        return page.Answer(context, rows, id, toDto);
     }
+
+    /// <summary>The answer of a list: this page of <paramref name="rows"/> (read with <see cref="FetchCount"/>) as DTOs, with its <c>Link</c> header.</summary>
+    public JsonOk<IReadOnlyList<TDto>> Answer<TRow, TDto>(HttpContext context, IReadOnlyList<TRow> rows, Func<TRow, long> id, Func<TRow, TDto> toDto) =>
+        JsonAnswers.Ok<IReadOnlyList<TDto>>([.. Finish(context, rows, id).Select(toDto)]);
 
     /// <summary>Rows to fetch: one more than the limit.</summary>
     public int FetchCount => Limit + 1;

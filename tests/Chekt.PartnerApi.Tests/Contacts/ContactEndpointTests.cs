@@ -661,6 +661,34 @@ public sealed class ContactEndpointTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task AContactListHoldsThePathSitesContactsOnlyAndAForeignSiteIs404BeforeAnyPagingError(DatabaseProvider provider)
+    {
+        // The list is read by the access query itself: it must still be exactly the path site's contacts.
+        var (world, siteId) = await StartWithSiteAsync(provider);
+        await using var _ = world;
+        var emptySite = await world.CreateSiteIdAsync("site-empty");
+        var otherSite = await world.CreateSiteIdAsync("site-2");
+        var foreignSite = await world.CreateSiteIdAsync("site-1", world.OtherDealer);
+        var mine = await world.CreateContactIdAsync(siteId, "mine");
+        await world.CreateContactIdAsync(otherSite, "theirs");
+        await world.CreateContactAsync(foreignSite, "foreign", dealer: world.OtherDealer);
+
+        var empty = await world.SendAsync(HttpMethod.Get, world.ContactsPath(emptySite));
+        Assert.Equal("[]", await empty.Content.ReadAsStringAsync());
+        var list = await (await world.SendAsync(HttpMethod.Get, world.ContactsPath(siteId))).ReadJsonAsync();
+        Assert.Equal([mine], list.EnumerateArray().Select(c => c.GetProperty("contact_id").GetInt64()).ToList());
+
+        // The other dealer's site under this dealer's path is unknown, whatever the paging says.
+        foreach (var query in new[] { "", "?limit=1", "?after=1", "?limit=0", "?after=abc" })
+        {
+            await (await world.SendAsync(HttpMethod.Get, world.ContactsPath(foreignSite) + query)).ReadErrorAsync(404, "site_not_found");
+        }
+
+        var theirs = await (await world.SendAsync(HttpMethod.Get, world.ContactsPath(foreignSite, world.OtherDealer))).ReadJsonAsync();
+        Assert.Equal("foreign", Assert.Single(theirs.EnumerateArray()).GetProperty("external_contact_id").GetString());
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task BadContactPagingParametersAndUnknownQueryParametersAre400(DatabaseProvider provider)
     {
         var (world, siteId) = await StartWithSiteAsync(provider);
