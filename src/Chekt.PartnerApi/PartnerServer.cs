@@ -21,7 +21,10 @@ public static class PartnerServer
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Note: configuration is read once, at start. The host's default reloads appsettings.json on change by
+        // watching the content root (the working directory) and everything under it, where the SQLite database
+        // usually lives: every write would wake the watcher. Given first, an operator's own value still wins.
+        var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         // Built-in defaults sit below every other configuration source, so appsettings.json,
         // environment variables and --Key=value all override them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });

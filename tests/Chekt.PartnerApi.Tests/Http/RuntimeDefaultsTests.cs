@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Chekt.PartnerApi.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 
 namespace Chekt.PartnerApi.Tests.Http;
 
@@ -47,6 +48,20 @@ public sealed class RuntimeDefaultsTests
 
         Assert.Equal(1_048_576, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
         Assert.True(properties.GetProperty("System.GC.Server").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TheServerReadsItsConfigurationFilesOnceUnlessTheOperatorAsksForReloading()
+    {
+        // Reloading would watch the working directory, where the SQLite database usually lives.
+        await using var server = PartnerServer.Build([]);
+        var files = ((IConfigurationRoot)server.Configuration).Providers.OfType<FileConfigurationProvider>().ToList();
+        Assert.Contains(files, file => file.Source.Path == "appsettings.json");
+        Assert.All(files, file => Assert.False(file.Source.ReloadOnChange, file.Source.Path));
+
+        await using var reloading = PartnerServer.Build(["--hostBuilder:reloadConfigOnChange=true"]);
+        Assert.Contains(((IConfigurationRoot)reloading.Configuration).Providers.OfType<FileConfigurationProvider>(),
+            file => file.Source.Path == "appsettings.json" && file.Source.ReloadOnChange);
     }
 
     /// <summary>Records, first thing in the pipeline, the Activity ASP.NET Core started for each request (or null).</summary>
