@@ -176,6 +176,15 @@ public static class JsonBody
     /// </summary>
     public static bool IsStorableText(JsonElement value)
     {
+        // Without an escape the text is the document's own bytes: valid UTF-8 cannot encode a lone surrogate,
+        // and a raw NUL is not JSON. The parser does not check the UTF-8 inside strings (request bodies are
+        // checked whole when read), so it is checked here too, without making a string.
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+        if (!raw.Contains((byte)'\\') && System.Text.Unicode.Utf8.IsValid(raw))
+        {
+            return true;
+        }
+
         try
         {
             return IsStorableText(value.GetString()!);

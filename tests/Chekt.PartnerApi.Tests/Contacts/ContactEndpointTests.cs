@@ -505,6 +505,27 @@ public sealed class ContactEndpointTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task ABodyThatIsNotValidUtf8Is400AndStoresNothingWhileRawUnicodeIsKept(DatabaseProvider provider)
+    {
+        // An encoded surrogate, an overlong NUL, a stray byte, a cut sequence: the body is refused before any field is read.
+        var (world, siteId) = await StartWithSiteAsync(provider);
+        await using var _ = world;
+        foreach (var invalid in new byte[][] { [0xED, 0xA0, 0x80], [0xC0, 0x80], [0xFF], [0x41, 0xE2, 0x82] })
+        {
+            using var request = Seed.Authorized(HttpMethod.Post, world.ContactsPath(siteId), world.Token);
+            request.Content = new ByteArrayContent([.. "{\"external_contact_id\":\"c\",\"first_name\":\""u8, .. invalid, .. "\",\"last_name\":\"Doe\"}"u8]);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            var error = await (await world.App.Client.SendAsync(request)).ReadErrorAsync(400, "malformed_json");
+            Assert.Contains("UTF-8", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await world.CountAsync("SELECT COUNT(*) FROM contacts", new { }));
+        var created = await (await world.SendAsync(HttpMethod.Post, world.ContactsPath(siteId),
+            "{\"external_contact_id\":\"c\",\"first_name\":\"Zoë 😀\",\"last_name\":\"Doe\"}")).ReadJsonAsync();
+        Assert.Equal("Zoë 😀", created.GetProperty("first_name").GetString());
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task AnUnknownContactIs404ContactNotFoundAndAnUnknownSiteIs404SiteNotFound(DatabaseProvider provider)
     {
         var (world, siteId) = await StartWithSiteAsync(provider);
