@@ -108,12 +108,12 @@ internal sealed record SiteLookup(long SiteId, string? ExternalSiteId, Sites.Sit
 /// <summary>A site that is not the path dealer's is 404, exactly as if it did not exist (spec §2.4).</summary>
 public sealed class SiteAccessFilter : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (!PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var siteId))
         {
-            return PartnerApiAuthorization.InvalidPathId("siteId");
+            return ValueTask.FromResult<object?>(PartnerApiAuthorization.InvalidPathId("siteId"));
         }
 
         // The dealer check looked the site up in its own query (SiteScoped); here it is judged.
@@ -123,34 +123,43 @@ public sealed class SiteAccessFilter : IEndpointFilter
         var (externalSiteId, row) = (lookup.ExternalSiteId, lookup.Row);
         if (externalSiteId is null)
         {
-            return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist.");
+            return ValueTask.FromResult<object?>(ApiError.NotFound("site_not_found", $"Site {siteId} does not exist."));
         }
 
         http.Features.Set(new SiteAccess(siteId, externalSiteId) { Row = row });
-        return await next(context);
+        return next(context);
     }
 }
 
 /// <summary>Authenticates the bearer token (RFC 6750); the scope is checked by <see cref="ScopeFilter"/> after the rate limit.</summary>
 public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<BearerTokenFilter> logger) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (ReadBearerToken(http.Request.Headers.Authorization) is not { } token)
         {
-            return InvalidToken("A bearer access token is required.");
+            return ValueTask.FromResult<object?>(InvalidToken("A bearer access token is required."));
         }
 
-        var (caller, reason) = await validator.ValidateAsync(token, http.RequestAborted);
-        if (caller is null)
+        // A token validated before is answered at once: then the request goes on without a state machine of this filter's.
+        var validation = validator.ValidateAsync(token, http.RequestAborted);
+        return validation.IsCompletedSuccessfully ? Continue(context, next, validation.Result) : ContinueAsync(context, next, validation);
+    }
+
+    private async ValueTask<object?> ContinueAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, Task<(PartnerCaller? Caller, string? Reason)> validation) =>
+        await Continue(context, next, await validation);
+
+    private ValueTask<object?> Continue(EndpointFilterInvocationContext context, EndpointFilterDelegate next, (PartnerCaller? Caller, string? Reason) validation)
+    {
+        if (validation.Caller is not { } caller)
         {
-            logger.LogInformation("Access token refused: {Reason}", reason);
-            return InvalidToken("The access token is invalid or expired.");
+            logger.LogInformation("Access token refused: {Reason}", validation.Reason);
+            return ValueTask.FromResult<object?>(InvalidToken("The access token is invalid or expired."));
         }
 
-        http.Features.Set(caller);
-        return await next(context);
+        context.HttpContext.Features.Set(caller);
+        return next(context);
     }
 
     /// <summary>
@@ -383,9 +392,11 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
 /// </summary>
 public sealed class ScopeFilter : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        Refusal(context.HttpContext) is { } refusal ? ValueTask.FromResult<object?>(refusal) : next(context);
+
+    private static ApiError? Refusal(HttpContext http)
     {
-        var http = context.HttpContext;
         var caller = http.GetCaller();
         var endpoint = http.GetEndpoint();
         foreach (var required in endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [])
@@ -414,6 +425,6 @@ public sealed class ScopeFilter : IEndpointFilter
             }
         }
 
-        return await next(context);
+        return null;
     }
 }

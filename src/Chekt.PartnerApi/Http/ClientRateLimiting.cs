@@ -26,17 +26,19 @@ public sealed class RateLimitOptions
 /// </summary>
 public sealed class ClientRateLimitFilter(ClientRateLimiter limiter) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    // Not async: a filter that only decides passes the next one's task on, without a state machine of its own.
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var options = limiter.Options;
         if (options.PermitsPerSecond <= 0)
         {
-            return await next(context);
+            return next(context);
         }
 
         var http = context.HttpContext;
         var limit = Math.Max(options.Burst, options.PermitsPerSecond);
         var bucket = limiter.BucketFor(http.GetCaller().ClientId);
+        // A token bucket's lease holds nothing back: its permit is spent when acquired.
         using var lease = bucket.AttemptAcquire();
         var remaining = bucket.GetStatistics()?.CurrentAvailablePermits ?? 0;
         var headers = http.Response.Headers;
@@ -45,12 +47,12 @@ public sealed class ClientRateLimitFilter(ClientRateLimiter limiter) : IEndpoint
         headers["X-RateLimit-Reset"] = ((long)Math.Ceiling((limit - remaining) / (double)options.PermitsPerSecond)).ToString(CultureInfo.InvariantCulture);
         if (lease.IsAcquired)
         {
-            return await next(context);
+            return next(context);
         }
 
         var error = ApiError.ForStatus(StatusCodes.Status429TooManyRequests);
         error.Headers["Retry-After"] = "1";
-        return error;
+        return ValueTask.FromResult<object?>(error);
     }
 }
 

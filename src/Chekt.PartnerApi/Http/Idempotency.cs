@@ -34,15 +34,19 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
     // Response headers that belong to the stored answer (the trace id and rate-limit headers are per request).
     private static readonly string[] ReplayedHeaders = ["Content-Type", "ETag", "Location", "Link"];
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var header = http.Request.Headers[HeaderName];
-        if (header.Count == 0 || HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
-        {
-            return await next(context);
-        }
+        // Most requests carry no key: they go on without a state machine of this filter's.
+        return header.Count == 0 || HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
+            ? next(context)
+            : WithKeyAsync(context, next, header);
+    }
 
+    private async ValueTask<object?> WithKeyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, Microsoft.Extensions.Primitives.StringValues header)
+    {
+        var http = context.HttpContext;
         var key = header.Count == 1 ? header[0] : null;
         if (string.IsNullOrEmpty(key) || key.Length > MaxKeyLength || !key.All(c => c is >= '!' and <= '~'))
         {
