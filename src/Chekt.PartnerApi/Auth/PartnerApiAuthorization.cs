@@ -228,7 +228,8 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             // Every request under /dealers/{dealerId} runs this query, so it is bound by hand rather than
             // through Dapper, whose per-call cache lookup hashes the whole SQL text.
             await using var query = connection.CreateCommand();
-            query.CommandText = AccessQueries[(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0) + (contactPage is not null ? 16 : 0)];
+            query.CommandText = (db.IsPostgres ? PostgresAccessQueries : SqliteAccessQueries)
+                [(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0) + (contactPage is not null ? 16 : 0)];
             query.AddParameter("dealerId", dealerId);
             query.AddParameter("partnerId", caller.PartnerId);
             if (siteId != 0)
@@ -316,20 +317,30 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
     // (index +1), the dealer's own columns (+2), the site's own columns (+4), the path contact's columns
     // (+8) or a page of the path site's contacts (+16): one round trip instead of two or three.
     // DealerConnectionRow.Read reads the columns in this order.
-    private static readonly string[] AccessQueries =
-        [.. Enumerable.Range(0, 32).Select(index => AccessQuery((index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, (index & 16) != 0))];
+    private static readonly string[] SqliteAccessQueries = AccessQueries(postgres: false);
 
-    private static string AccessQuery(bool withSite, bool withDealer, bool withSiteRow, bool withContactRow, bool withContactPage)
+    private static readonly string[] PostgresAccessQueries = AccessQueries(postgres: true);
+
+    private static string[] AccessQueries(bool postgres) =>
+        [.. Enumerable.Range(0, 32).Select(index => AccessQuery(postgres, (index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, (index & 16) != 0))];
+
+    private static string AccessQuery(bool postgres, bool withSite, bool withDealer, bool withSiteRow, bool withContactRow, bool withContactPage)
     {
         var contactRows = ReadsContactColumns(withSite, withDealer, withSiteRow, withContactRow || withContactPage);
         // Note: the contacts are joined on the site found under the path's dealer, never on the path's site id
         // alone: a site of another dealer yields no contact, and every row is judged by the access rules first.
         // The contacts' own select list, unchanged, behind a subquery (flattened by both databases): its unqualified
         // names would clash with the other tables'. Their site comes last, after the columns ContactRow.Read reads.
-        // A page is one row per contact, in id order, which the site's (site_id, id) index gives without a sort:
-        // the dealer, its connection and the site are at most one row each.
-        var contacts = " LEFT JOIN (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts) ct ON ct.ContactSiteId = s.id"
-            + (withContactRow ? " AND ct.Id = @contactId" : " AND ct.Id > @after");
+        // A page is one row per contact, read in id order from the site's (site_id, id) index and no further than
+        // its LIMIT: the dealer, its connection and the site are at most one row each.
+        // Note: SQLite sees that for the joined form, and stops the index scan at the LIMIT. PostgreSQL does not:
+        // it would read every contact of the site and sort them for each page (30,000 contacts: 25-30 ms a page),
+        // so it reads the page in a LATERAL subquery with its own ORDER BY and LIMIT (SQLite 3.40 has no LATERAL).
+        var contacts = withContactPage && !withContactRow && postgres
+            ? " LEFT JOIN LATERAL (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts"
+                + " WHERE site_id = s.id AND id > @after ORDER BY id" + Page.LimitClause + ") ct ON true"
+            : " LEFT JOIN (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts) ct ON ct.ContactSiteId = s.id"
+                + (withContactRow ? " AND ct.Id = @contactId" : " AND ct.Id > @after");
         return "SELECT d.id AS DealerId, c.external_dealer_id AS ExternalDealerId, c.disconnected_at AS DisconnectedAt"
             + (withSite ? ", s.external_site_id AS ExternalSiteId" : "")
             + (withDealer ? ", " + Dealers.DealerRow.Columns : "")
@@ -340,7 +351,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             + (withSiteRow ? " LEFT JOIN monitoring_stations m ON m.id = s.monitoring_station_id" : "")
             + (contactRows ? contacts : "")
             + " WHERE d.id = @dealerId"
-            + (contactRows && !withContactRow ? " ORDER BY ct.Id" + Page.LimitClause : "");
+            + (contactRows && !withContactRow ? " ORDER BY ct.Id" + (postgres ? "" : Page.LimitClause) : "");
     }
 
     // The contacts' columns follow the site's external id only: they are not combined with the dealer's or the site's row.
