@@ -21,22 +21,10 @@ internal static class TypedRows
         command.Parameters.Add(parameter);
     }
 
-    /// <summary>Every row the command returns.</summary>
-    public static async Task<List<T>> QueryRowsAsync<T>(this DbConnection connection, CommandDefinition command, Func<DbDataReader, T> read, int expectedRows)
-    {
-        await using var reader = await connection.ExecuteReaderAsync(command);
-        return await ReadAllAsync(reader, read, expectedRows, command.CancellationToken);
-    }
-
     /// <summary>Every row a command bound by hand returns.</summary>
     public static async Task<List<T>> QueryRowsAsync<T>(this DbCommand command, Func<DbDataReader, T> read, int expectedRows, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await ReadAllAsync(reader, read, expectedRows, cancellationToken);
-    }
-
-    private static async Task<List<T>> ReadAllAsync<T>(DbDataReader reader, Func<DbDataReader, T> read, int expectedRows, CancellationToken cancellationToken)
-    {
         var rows = new List<T>(expectedRows);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
@@ -179,8 +180,8 @@ public static class JsonBody
         // Without an escape the text is the document's own bytes: valid UTF-8 cannot encode a lone surrogate,
         // and a raw NUL is not JSON. The parser does not check the UTF-8 inside strings (request bodies are
         // checked whole when read), so it is checked here too, without making a string.
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
-        if (!raw.Contains((byte)'\\') && System.Text.Unicode.Utf8.IsValid(raw))
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (!raw.Contains((byte)'\\') && Utf8.IsValid(raw))
         {
             return true;
         }
