@@ -335,7 +335,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         // its LIMIT: the dealer, its connection and the site are at most one row each.
         // Note: SQLite sees that for the joined form, and stops the index scan at the LIMIT. PostgreSQL does not:
         // it would read every contact of the site and sort them for each page (30,000 contacts: 25-30 ms a page),
-        // so it reads the page in a LATERAL subquery with its own ORDER BY and LIMIT (SQLite 3.40 has no LATERAL).
+        // so it reads the page in a LATERAL subquery with its own ORDER BY and LIMIT (SQLite has no LATERAL).
         var contacts = withContactPage && !withContactRow && postgres
             ? " LEFT JOIN LATERAL (SELECT " + Contacts.ContactRow.Columns + ", site_id AS ContactSiteId FROM contacts"
                 + " WHERE site_id = s.id AND id > @after ORDER BY id" + Page.LimitClause + ") ct ON true"

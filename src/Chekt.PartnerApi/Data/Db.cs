@@ -134,7 +134,8 @@ public sealed class Db : IAsyncDisposable
         }
 
         var threading = SqliteSessionPool.MultiThreadMode ? "multi-thread" : "serialized";
-        return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource}, {threading})";
+        var memoryStatistics = SqliteSessionPool.MemoryStatisticsOff ? ", no memory statistics" : "";
+        return $"Sqlite ({new SqliteConnectionStringBuilder(_sqliteConnectionString).DataSource}, {threading}{memoryStatistics})";
     }
 
     // Note: an AsyncLocal, so the transaction reaches exactly the code the request runs after Enlist,

@@ -29,10 +29,20 @@ internal sealed class SqliteSessionPool : IDisposable
         // opened a connection first, it stays serialized (correct, a little slower).
         RuntimeHelpers.RunClassConstructor(typeof(SqliteConnection).TypeHandle);
         MultiThreadMode = raw.sqlite3_config(raw.SQLITE_CONFIG_MULTITHREAD) == raw.SQLITE_OK;
+
+        // Note: by default SQLite counts the memory it allocates, under one process-wide mutex taken around
+        // every allocation and free. Two requests reading at once met on it about once in four requests
+        // (perf, futex calls in SQLite's mutex), each time a sleep and a wake-up. Nothing here reads those
+        // counts (sqlite3_memory_used, heap limits), and SQLite's recommended build options turn them off
+        // (SQLITE_DEFAULT_MEMSTATUS=0); the bundled library keeps the default, so it is switched off here.
+        MemoryStatisticsOff = raw.sqlite3_config(raw.SQLITE_CONFIG_MEMSTATUS, 0) == raw.SQLITE_OK;
     }
 
     /// <summary>Whether SQLite runs without per-connection mutexes in this process.</summary>
     internal static bool MultiThreadMode { get; }
+
+    /// <summary>Whether SQLite allocates without counting (and so without its global memory mutex) in this process.</summary>
+    internal static bool MemoryStatisticsOff { get; }
     private readonly ConcurrentBag<SqliteSession> _idle = [];
     private readonly string _connectionString;
     private readonly string _sessionPragmas;

@@ -281,8 +281,8 @@ public sealed class OperatorCommandTests
         if (provider == DatabaseProvider.Sqlite)
         {
             // A process of its own, where nothing opened SQLite before the session pool: it runs without
-            // per-connection mutexes (see SqliteSessionPool).
-            Assert.EndsWith(", multi-thread)", described, StringComparison.Ordinal);
+            // per-connection mutexes and without the global memory-statistics mutex (see SqliteSessionPool).
+            Assert.EndsWith(", multi-thread, no memory statistics)", described, StringComparison.Ordinal);
         }
     }
 
