@@ -85,6 +85,15 @@ public sealed class Db : IAsyncDisposable
                 }
             }
 
+            // Note: Microsoft.Data.Sqlite retries a busy statement itself until the command timeout (30 s by default),
+            // after SQLite's own busy timeout. Unless the connection string sets it, the command timeout is the busy
+            // timeout (in whole seconds, at least one), so a request that waits for another's write lock (such as the
+            // retry of an idempotent request still running) gives up after about that long, with a 503.
+            if (!builder.ShouldSerialize("Default Timeout"))
+            {
+                builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(settings.SqliteBusyTimeoutMilliseconds / 1000.0));
+            }
+
             _sqliteConnectionString = builder.ConnectionString;
             // Note: WAL with synchronous=NORMAL keeps every committed transaction across a process
             // crash (kill -9); only a power loss can drop the last commits before a checkpoint.

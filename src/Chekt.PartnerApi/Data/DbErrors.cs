@@ -20,6 +20,10 @@ public static class DbErrors
         _ => false,
     };
 
+    /// <summary>PostgreSQL gave up waiting for a lock (<c>lock_timeout</c>).</summary>
+    public static bool IsLockTimeout(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable };
+
     public static bool IsForeignKeyViolation(Exception exception) => exception switch
     {
         PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,

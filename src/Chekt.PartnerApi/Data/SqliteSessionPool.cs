@@ -389,7 +389,8 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     [AllowNull]
     public override string CommandText { get; set; } = "";
 
-    public override int CommandTimeout { get; set; } = 30;
+    // As Microsoft.Data.Sqlite's own commands: the connection string's Default Timeout (see Db).
+    public override int CommandTimeout { get; set; } = connection.Session.Connection.DefaultTimeout;
 
     public override CommandType CommandType
     {

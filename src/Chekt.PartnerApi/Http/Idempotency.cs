@@ -17,7 +17,9 @@ namespace Chekt.PartnerApi.Http;
 /// Note: the claim of the key, everything the endpoint writes and the stored answer commit together, in
 /// one transaction (<see cref="RequestTransaction"/>). A crash at any point leaves either all of it or
 /// none: a retry then replays the answer or runs afresh, never meets a half-done request. A retry that
-/// arrives while the first is running waits on the database for the first to finish, then replays.
+/// arrives while the first is running waits on the database for the first to finish, then replays; if the
+/// first is still running after <see cref="WaitForFirst"/>, the retry is 409 (on PostgreSQL; on SQLite the
+/// wait is for the write lock, bounded by the busy timeout, after which the answer is 503).
 /// </remarks>
 public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {
@@ -70,10 +72,10 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
             }
 
             var transaction = await db.BeginRequestTransactionAsync(http.RequestAborted);
-            bool claimed;
+            Claim claim;
             try
             {
-                claimed = await TryClaimAsync(transaction, clientId, key, http.Request.Method, request.Path, request.Hash, http.RequestAborted);
+                claim = await TryClaimAsync(transaction, clientId, key, http.Request.Method, request.Path, request.Hash, http.RequestAborted);
             }
             catch
             {
@@ -81,12 +83,17 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
                 throw;
             }
 
-            if (claimed)
+            if (claim == Claim.Claimed)
             {
                 return await RunAndStoreAsync(context, next, transaction, clientId, key, request);
             }
 
             await transaction.DisposeAsync();
+            if (claim == Claim.StillRunning)
+            {
+                return StillRunning();
+            }
+
             var existing = await FindAsync(clientId, key, http.RequestAborted);
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             if (existing is null)
@@ -114,8 +121,7 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
 
             if (clock.GetUtcNow() >= waitUntil)
             {
-                return ApiError.Conflict("idempotency_conflict",
-                    $"A request with this {HeaderName} is still being processed. Retry later.", HeaderName);
+                return StillRunning();
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), http.RequestAborted);
@@ -198,23 +204,52 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         return (path, Convert.ToHexStringLower(sha.GetHashAndReset()), null);
     }
 
-    private async Task<bool> TryClaimAsync(RequestTransaction transaction, string clientId, string key, string method, string path, string hash, CancellationToken cancellationToken)
+    // Note: spec §7: a retry while the first request is still running is 409.
+    private static ApiError StillRunning() => ApiError.Conflict("idempotency_conflict",
+        $"A request with this {HeaderName} is still being processed. Retry later.", HeaderName);
+
+    private enum Claim
+    {
+        /// <summary>This request holds the key: it runs.</summary>
+        Claimed,
+
+        /// <summary>A record of the key exists: replayed, refused as another request, or taken over.</summary>
+        Taken,
+
+        /// <summary>The first request with the key was still running when the wait for it ended.</summary>
+        StillRunning,
+    }
+
+    private const string ClaimSql =
+        """
+        INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state, created_at, expires_at)
+        VALUES (@clientId, @key, @method, @path, @hash, 'in_progress', @now, @expires)
+        """;
+
+    // Note: on PostgreSQL the claim of a key whose first request has not committed yet waits on that request's
+    // row, for as long as the request runs. lock_timeout bounds the wait to WaitForFirst; it is set for the claim
+    // alone (SET LOCAL, then back to the session's own value), so the endpoint's writes wait as they always do.
+    private static readonly string PostgresClaimSql =
+        $"SET LOCAL lock_timeout = {(int)WaitForFirst.TotalMilliseconds}; {ClaimSql}; SET LOCAL lock_timeout TO DEFAULT";
+
+    private async Task<Claim> TryClaimAsync(RequestTransaction transaction, string clientId, string key, string method, string path, string hash, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
             await transaction.Connection.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state, created_at, expires_at)
-                VALUES (@clientId, @key, @method, @path, @hash, 'in_progress', @now, @expires)
-                """,
+                db.IsPostgres ? PostgresClaimSql : ClaimSql,
                 new { clientId, key, method, path, hash, now, expires = now + (long)Retention.TotalMilliseconds },
                 transaction.Transaction, cancellationToken: cancellationToken));
-            return true;
+            return Claim.Claimed;
         }
         catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
         {
-            return false;
+            return Claim.Taken;
+        }
+        catch (DbException exception) when (DbErrors.IsLockTimeout(exception))
+        {
+            return Claim.StillRunning;
         }
     }
 

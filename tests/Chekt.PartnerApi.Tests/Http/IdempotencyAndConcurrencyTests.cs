@@ -1,7 +1,10 @@
+using System.Data.Common;
 using System.Text.Json;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Tests.Infrastructure;
 using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Chekt.PartnerApi.Tests.Http;
 
@@ -20,10 +23,17 @@ public sealed class IdempotencyAndConcurrencyTests
     }
 
     /// <summary>One partner with two M2M clients, a connected dealer and two sites.</summary>
-    private static async Task<World> StartAsync(DatabaseProvider provider)
+    private static async Task<World> StartAsync(DatabaseProvider provider, int? sqliteBusyTimeoutMilliseconds = null)
     {
         // These tests send bursts of requests on purpose; the per-client rate limit has its own tests.
-        var app = await TestApp.StartAsync(provider, builder => builder.UseSetting("RateLimit:PermitsPerSecond", "0"));
+        var app = await TestApp.StartAsync(provider, builder =>
+        {
+            builder.UseSetting("RateLimit:PermitsPerSecond", "0");
+            if (sqliteBusyTimeoutMilliseconds is { } busyTimeout)
+            {
+                builder.UseSetting("Database:SqliteBusyTimeoutMilliseconds", busyTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
         var partner = await Seed.PartnerAsync(app);
         var client1 = await Seed.ClientAsync(app, partner, "M2M 1");
         var client2 = await Seed.ClientAsync(app, partner, "M2M 2");
@@ -200,6 +210,62 @@ public sealed class IdempotencyAndConcurrencyTests
         var again = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("c-1"), key));
         Assert.Equal(first.Body, again.Body);
         Assert.Equal("true", again.Replayed);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ARetryWhileTheFirstRequestIsStillRunningIsRefusedAfterAWaitAndRunsOnceTheFirstIsGone(DatabaseProvider provider)
+    {
+        // On SQLite the retry waits for the write lock the first request holds, as long as the busy timeout: shortened here.
+        await using var world = await StartAsync(provider, sqliteBusyTimeoutMilliseconds: 300);
+        var key = "running-" + Guid.NewGuid().ToString("N");
+        using var retryRequest = Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("c-1"), key);
+
+        // The first request with the key, mid-way: its claim is written and not committed, as a running request leaves it.
+        await using (DbConnection first = provider == DatabaseProvider.Postgres
+            ? new NpgsqlConnection(world.App.Database.ConnectionString)
+            : new SqliteConnection(world.App.Database.ConnectionString))
+        {
+            await first.OpenAsync();
+            await using var running = await first.BeginTransactionAsync();
+            await first.ExecuteAsync(
+                """
+                INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state, created_at, expires_at)
+                VALUES (@clientId, @key, 'POST', @path, 'first', 'in_progress', 0, @expires)
+                """,
+                new { clientId = world.Client1.ClientId, key, path = world.ContactsPath, expires = long.MaxValue }, running);
+
+            // The retry waits for the first for a while, then gives up, and writes nothing. On PostgreSQL the wait is on
+            // the key (lock_timeout on the claim): 409. On SQLite it is on the database's one write lock: 503, retry later.
+            // (A retry that waited as long as the first runs would wait here for ever: the test bounds it.)
+            var retry = await SendAsync(world, retryRequest).WaitAsync(TimeSpan.FromSeconds(30));
+            if (provider == DatabaseProvider.Postgres)
+            {
+                Assert.True(retry.Status == 409, retry.Text + ServerProblems(world));
+                Assert.Equal("idempotency_conflict", retry.ErrorCode);
+                Assert.Contains("still being processed", retry.Text, StringComparison.Ordinal);
+
+                // Only the claim's wait is bounded: the server's other writes go on meanwhile.
+                Assert.True(await CreateContactAsync(world, "other") > 0);
+            }
+            else
+            {
+                Assert.True(retry.Status == 503, retry.Text);
+            }
+
+            Assert.Null(retry.Replayed);
+            await running.RollbackAsync();
+        }
+
+        Assert.Equal(0, await ContactRowsAsync(world, world.Site, "c-1"));
+
+        // The first request died before it committed, so nothing of it remains: the retry runs, once.
+        var again = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("c-1"), key));
+        Assert.True(again.Status == 201, again.Text + ServerProblems(world));
+        Assert.Null(again.Replayed);
+        var replay = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("c-1"), key));
+        Assert.Equal("true", replay.Replayed);
+        Assert.Equal(again.Body, replay.Body);
+        Assert.Equal(1, await ContactRowsAsync(world, world.Site, "c-1"));
     }
 
     [Theory, OnSqlite, OnPostgres]
