@@ -40,8 +40,12 @@ internal sealed record ContactLookup(long ContactId, Contacts.ContactRow? Row);
 /// </summary>
 public sealed record ReadsContactPage;
 
-/// <summary>The page of the path site's contacts the access query read (<see cref="ReadsContactPage"/>), one row more than the limit at most.</summary>
-internal sealed record ContactPageLookup(long SiteId, Page Page, IReadOnlyList<Contacts.ContactRow> Rows);
+/// <summary>
+/// The page of the path site's contacts the access query read (<see cref="ReadsContactPage"/>), already written as
+/// the answer's JSON array (<see cref="Contacts.ContactPageWriter"/>); <paramref name="NextAfter"/> is the page's last
+/// id when more contacts follow it.
+/// </summary>
+internal sealed record ContactPageLookup(long SiteId, Page Page, PooledBufferWriter Json, long? NextAfter);
 
 /// <summary>
 /// Declarative access control for the partner API. A route group says what it needs and the filters
@@ -218,9 +222,8 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         // Likewise a bad limit or after: the page is then not read here, and the endpoint answers the 400.
         Page? contactPage = readsContacts && contactId == 0 && metadata?.GetMetadata<ReadsContactPage>() is not null
             && Page.Read(http.Request) is (var validPage, null) ? validPage : null;
-        var contactColumns = contactId != 0 || contactPage is not null;
         DealerConnectionRow? row;
-        List<Contacts.ContactRow>? contacts = null;
+        ContactPageLookup? pageLookup = null;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
@@ -249,19 +252,31 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             }
 
             await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
-            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactColumns) : null;
-            if (row is not null && contactPage is not null)
+            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactId != 0) : null;
+            if (row is not null && contactPage is { } pageToRead)
             {
-                // One row per contact of the page, each repeating the access columns; none but the first row's are read.
-                contacts = new List<Contacts.ContactRow>(Math.Min(contactPage.Value.FetchCount, 64));
-                if (row.Contact is { } first)
+                // One row per contact of the page (a single row with no contact when the site has none), each
+                // repeating the access columns, of which only the first row's are read. The page is written as the
+                // answer's JSON here, from the rows, and the one row fetched beyond the limit only says that more follow.
+                var contactColumn = DealerConnectionRow.ContactColumn(siteId != 0);
+                var json = new Contacts.ContactPageWriter();
+                var more = false;
+                if (!reader.IsDBNull(contactColumn))
                 {
-                    contacts.Add(first);
-                    while (await reader.ReadAsync(http.RequestAborted))
+                    do
                     {
-                        contacts.Add(Contacts.ContactRow.Read(reader, DealerConnectionRow.ContactColumn(siteId != 0)));
+                        if (json.Count == pageToRead.Limit)
+                        {
+                            more = true;
+                            break;
+                        }
+
+                        json.Add(reader, contactColumn);
                     }
+                    while (await reader.ReadAsync(http.RequestAborted));
                 }
+
+                pageLookup = new ContactPageLookup(siteId, pageToRead, json.Finish(), more ? json.LastId : null);
             }
         }
 
@@ -305,9 +320,9 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             http.Features.Set(new ContactLookup(contactId, row.Contact));
         }
 
-        if (contactPage is not null)
+        if (pageLookup is not null)
         {
-            http.Features.Set(new ContactPageLookup(siteId, contactPage.Value, contacts!));
+            http.Features.Set(pageLookup);
         }
 
         return await next(context);

@@ -100,12 +100,18 @@ public static class ContactEndpoints
         return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
     }
 
-    private static Results<JsonOk<IReadOnlyList<ContactResponse>>, ApiError> List(HttpContext context)
+    private static Results<WrittenJsonOk<IReadOnlyList<ContactResponse>>, ApiError> List(HttpContext context)
     {
-        // The access check read the page in its own query (ReadsContactPage), unless limit or after was bad.
+        // The access check read the page in its own query (ReadsContactPage), unless limit or after was bad,
+        // and wrote it as the answer's JSON.
         if (context.Features.Get<ContactPageLookup>() is { } lookup && lookup.SiteId == context.GetSiteAccess().SiteId)
         {
-            return lookup.Page.Answer(context, lookup.Rows, r => r.Id, r => r.AsDto());
+            if (lookup.NextAfter is { } lastId)
+            {
+                lookup.Page.SetNextLink(context, lastId);
+            }
+
+            return JsonAnswers.OkWritten<IReadOnlyList<ContactResponse>>(lookup.Json);
         }
 
         return Page.Read(context.Request).Error ?? throw new InvalidOperationException("The contact list must be marked ReadsContactPage.");

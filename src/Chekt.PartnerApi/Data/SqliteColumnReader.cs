@@ -86,6 +86,36 @@ internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader
         return inner.GetString(ordinal);
     }
 
+    /// <summary>
+    /// A text value as the UTF-8 SQLite stores, for a writer that takes bytes: no string is made. The bytes are
+    /// copied into a buffer of the thread's and are good until the thread's next call; false when the value is not
+    /// text or is not read straight from SQLite (the caller then uses <see cref="GetString"/>).
+    /// </summary>
+    internal bool TryGetUtf8(int ordinal, out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = default;
+        if (!Direct(ordinal) || Native.sqlite3_column_type(_statement, ordinal) != SqliteText)
+        {
+            return false;
+        }
+
+        // Text first, then its length in bytes (the order SQLite documents).
+        var text = Native.sqlite3_column_text(_statement, ordinal);
+        var length = Native.sqlite3_column_bytes(_statement, ordinal);
+        if (text == 0)
+        {
+            return false;
+        }
+
+        var buffer = t_utf8 is { } kept && kept.Length >= length ? kept : t_utf8 = new byte[Math.Max(length, 1024)];
+        Marshal.Copy(text, buffer, 0, length);
+        utf8 = buffer.AsSpan(0, length);
+        return true;
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_utf8;
+
     private static bool ProbeNativeReads()
     {
         try

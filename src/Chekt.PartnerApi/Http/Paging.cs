@@ -47,14 +47,20 @@ public readonly record struct Page(int Limit, long After)
         }
 
         var page = rows.Take(Limit).ToList();
+        SetNextLink(context, id(page[^1]));
+        return page;
+    }
+
+    /// <summary>The <c>Link</c> header of a page after which more items remain: the next page starts after <paramref name="lastId"/>.</summary>
+    public void SetNextLink(HttpContext context, long lastId)
+    {
         var request = context.Request;
         var next = QueryHelpers.AddQueryString(request.PathBase + request.Path, new Dictionary<string, string?>
         {
             ["limit"] = Limit.ToString(CultureInfo.InvariantCulture),
-            ["after"] = id(page[^1]).ToString(CultureInfo.InvariantCulture),
+            ["after"] = lastId.ToString(CultureInfo.InvariantCulture),
         });
         context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
-        return page;
     }
 
     /// <summary>The LIMIT every list query ends with: <see cref="FetchCount"/> rows, bound as <c>@fetch</c>.</summary>

@@ -18,4 +18,21 @@ public static class Timestamps
 
         return string.Concat(roundTrip[..23], "Z");
     }
+
+    /// <summary>The length of every timestamp <see cref="FormatUtf8"/> writes.</summary>
+    public const int Utf8Length = 24;
+
+    /// <summary><see cref="Format"/> as UTF-8, for writers that take bytes: <see cref="Utf8Length"/> bytes at the start of <paramref name="destination"/>.</summary>
+    public static void FormatUtf8(long unixMilliseconds, Span<byte> destination)
+    {
+        Span<byte> roundTrip = stackalloc byte[28];
+        var utc = DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).UtcDateTime;
+        if (!utc.TryFormat(roundTrip, out var written, "O", CultureInfo.InvariantCulture) || written != 28)
+        {
+            throw new InvalidOperationException($"Unexpected round-trip format of {unixMilliseconds}.");
+        }
+
+        roundTrip[..23].CopyTo(destination);
+        destination[23] = (byte)'Z';
+    }
 }

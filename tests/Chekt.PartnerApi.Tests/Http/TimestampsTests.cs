@@ -20,12 +20,15 @@ public sealed class TimestampsTests
     public void AgreesWithTheSpelledOutPatternAcrossTheWholeRange()
     {
         var random = new Random(20261130);
+        Span<byte> utf8 = stackalloc byte[Timestamps.Utf8Length];
         for (var i = 0; i < 100_000; i++)
         {
             var unixMilliseconds = random.NextInt64(-62_135_596_800_000L, 253_402_300_800_000L);
             var expected = DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds)
                 .ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
             Assert.Equal(expected, Timestamps.Format(unixMilliseconds));
+            Timestamps.FormatUtf8(unixMilliseconds, utf8);
+            Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(utf8));
         }
     }
 }
