@@ -7,16 +7,9 @@ public static class Timestamps
 {
     public static string Format(long unixMilliseconds)
     {
-        // The round-trip format ("O") has a fast path that a custom pattern lacks; a time in whole
-        // milliseconds has zeros in its last four fraction digits, so they are cut: ".0000000Z" -> ".000Z".
-        Span<char> roundTrip = stackalloc char[28];
-        var utc = DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).UtcDateTime;
-        if (!utc.TryFormat(roundTrip, out var written, "O", CultureInfo.InvariantCulture) || written != 28)
-        {
-            throw new InvalidOperationException($"Unexpected round-trip format of {unixMilliseconds}.");
-        }
-
-        return string.Concat(roundTrip[..23], "Z");
+        Span<byte> utf8 = stackalloc byte[Utf8Length];
+        FormatUtf8(unixMilliseconds, utf8);
+        return System.Text.Encoding.ASCII.GetString(utf8);
     }
 
     /// <summary>The length of every timestamp <see cref="FormatUtf8"/> writes.</summary>
@@ -25,6 +18,8 @@ public static class Timestamps
     /// <summary><see cref="Format"/> as UTF-8, for writers that take bytes: <see cref="Utf8Length"/> bytes at the start of <paramref name="destination"/>.</summary>
     public static void FormatUtf8(long unixMilliseconds, Span<byte> destination)
     {
+        // The round-trip format ("O") has a fast path that a custom pattern lacks; a time in whole
+        // milliseconds has zeros in its last four fraction digits, so they are cut: ".0000000Z" -> ".000Z".
         Span<byte> roundTrip = stackalloc byte[28];
         var utc = DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).UtcDateTime;
         if (!utc.TryFormat(roundTrip, out var written, "O", CultureInfo.InvariantCulture) || written != 28)
