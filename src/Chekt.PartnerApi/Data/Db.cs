@@ -158,8 +158,29 @@ public sealed class Db : IAsyncDisposable
     public static void Enlist(RequestTransaction? transaction) => Enlisted.Value = transaction;
 
     /// <summary>Opens a connection of its own and begins a transaction on it (see <see cref="Enlist"/>).</summary>
-    public async Task<RequestTransaction> BeginRequestTransactionAsync(CancellationToken cancellationToken = default) =>
-        await RequestTransaction.BeginAsync(await OpenOwnAsync(cancellationToken), cancellationToken);
+    /// <remarks>
+    /// Note: on SQLite with group commit, the transaction runs on the group's writer, inside its batch, behind a
+    /// savepoint, and commits with the batch (<see cref="SqliteWriterTransaction"/>). The writer waits for the
+    /// request, so while the transaction is enlisted, a write that would queue on the writer (from a connection
+    /// outside the transaction) or a second request transaction would wait for itself: both are refused.
+    /// </remarks>
+    public async Task<RequestTransaction> BeginRequestTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        if (InRequestTransaction)
+        {
+            throw new InvalidOperationException("This flow already runs in a request transaction.");
+        }
+
+        if (_sqlite?.GroupCommit is { } groupCommit)
+        {
+            return RequestTransaction.Over(await groupCommit.BeginTransactionAsync(cancellationToken));
+        }
+
+        return await RequestTransaction.BeginAsync(await OpenOwnAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Whether a request transaction is enlisted in the current flow.</summary>
+    internal static bool InRequestTransaction => Enlisted.Value is not null;
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {

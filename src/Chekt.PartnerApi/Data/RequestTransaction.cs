@@ -39,6 +39,10 @@ public sealed class RequestTransaction : IAsyncDisposable
         }
     }
 
+    /// <summary>A transaction begun elsewhere (SQLite's writer lends its own), with its connection.</summary>
+    internal static RequestTransaction Over(DbTransaction transaction) =>
+        new(transaction.Connection ?? throw new InvalidOperationException("The transaction has no connection."), transaction);
+
     /// <summary>A view of the connection for code that opens and disposes connections itself.</summary>
     internal DbConnection Borrow() => new BorrowedConnection(_connection, Transaction);
 

@@ -18,6 +18,9 @@ namespace Chekt.PartnerApi.Data;
 /// inside a transaction; its caller gets the error and the other writes of the batch still commit.
 /// When SQLite rolls back the whole transaction instead (a RAISE(ROLLBACK), a full disk, an I/O error),
 /// every write of the batch run so far fails with that error, and the rest start a new transaction.
+/// Request transactions (idempotent requests) queue here too: the writer lends them its session inside
+/// its transaction, behind a savepoint (<see cref="SqliteWriterTransaction"/>), so they commit with the
+/// batch instead of each taking the write lock and committing alone.
 /// </remarks>
 internal sealed class SqliteGroupCommit : IDisposable
 {
@@ -26,12 +29,15 @@ internal sealed class SqliteGroupCommit : IDisposable
 
     private readonly SqliteSessionPool _pool;
     private readonly int _busyTimeoutMilliseconds;
-    private readonly Channel<WriteJob> _queue = Channel.CreateUnbounded<WriteJob>(new UnboundedChannelOptions { SingleReader = true });
+    private const string Savepoint = "request_transaction";
+
+    private readonly Channel<QueuedJob> _queue = Channel.CreateUnbounded<QueuedJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private SqliteSession? _session;
     private long _submitted;
     private long _batches;
     private long _statements;
+    private long _transactions;
 
     public SqliteGroupCommit(SqliteSessionPool pool, int busyTimeoutMilliseconds)
     {
@@ -49,22 +55,41 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Writes the writer has run (succeeded or not).</summary>
     public long Statements => Interlocked.Read(ref _statements);
 
+    /// <summary>Request transactions the writer has lent its session to.</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
     /// <summary>Queues one write; completes with its rows once the transaction holding it has committed.</summary>
     public Task<BufferedRows> RunAsync(string sql, SqliteParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
     {
         var job = new WriteJob(sql, parameters, commandTimeout, cancellationToken);
+        Enqueue(job);
+        return job.Completion.Task;
+    }
+
+    /// <summary>
+    /// Queues a request transaction; completes, in its turn, with the writer's session lent inside the writer's
+    /// transaction (see <see cref="SqliteWriterTransaction"/>).
+    /// </summary>
+    public Task<SqliteWriterTransaction> BeginTransactionAsync(CancellationToken cancellationToken)
+    {
+        var job = new TransactionJob(cancellationToken);
+        Enqueue(job);
+        return job.Granted.Task;
+    }
+
+    private void Enqueue(QueuedJob job)
+    {
         if (!_queue.Writer.TryWrite(job))
         {
             throw new ObjectDisposedException(nameof(SqliteGroupCommit));
         }
 
         Interlocked.Increment(ref _submitted);
-        return job.Completion.Task;
     }
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<WriteJob>(MaxBatch);
+        var batch = new List<QueuedJob>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var job))
@@ -72,17 +97,17 @@ internal sealed class SqliteGroupCommit : IDisposable
                 batch.Add(job);
             }
 
-            RunBatch(batch);
+            await RunBatchAsync(batch).ConfigureAwait(false);
             batch.Clear();
         }
 
         _session?.Dispose();
     }
 
-    private void RunBatch(List<WriteJob> batch)
+    private async Task RunBatchAsync(List<QueuedJob> batch)
     {
         Interlocked.Increment(ref _batches);
-        var ran = new List<(WriteJob Job, BufferedRows Rows)>(batch.Count);
+        var ran = new List<(QueuedJob Job, BufferedRows? Rows)>(batch.Count);
         SqliteSession? session = null;
         var inTransaction = false;
         try
@@ -92,7 +117,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             {
                 if (job.CancellationToken.IsCancellationRequested)
                 {
-                    job.Completion.TrySetCanceled(job.CancellationToken);
+                    job.Cancel();
                     continue;
                 }
 
@@ -102,26 +127,47 @@ internal sealed class SqliteGroupCommit : IDisposable
                     inTransaction = true;
                 }
 
-                Interlocked.Increment(ref _statements);
-                try
+                Exception? failure;
+                if (job is WriteJob write)
                 {
-                    ran.Add((job, Execute(session, job)));
-                }
-                catch (Exception exception)
-                {
-                    job.Completion.TrySetException(exception);
-                    if (SQLitePCLRaw.sqlite3_get_autocommit(session.Connection.Handle) != 0)
+                    Interlocked.Increment(ref _statements);
+                    try
                     {
-                        // SQLite rolled back the whole transaction, not only the statement: the batch's
-                        // earlier writes are gone, and their callers must not hear otherwise.
-                        foreach (var (undone, _) in ran)
-                        {
-                            undone.Completion.TrySetException(exception);
-                        }
-
-                        ran.Clear();
-                        inTransaction = false;
+                        ran.Add((write, Execute(session, write)));
+                        continue;
                     }
+                    catch (Exception exception)
+                    {
+                        write.Fail(exception);
+                        failure = exception;
+                    }
+                }
+                else
+                {
+                    var transaction = (TransactionJob)job;
+                    Interlocked.Increment(ref _transactions);
+                    if (await LendAsync(session, transaction).ConfigureAwait(false))
+                    {
+                        ran.Add((transaction, null));
+                        continue;
+                    }
+
+                    // The request met the error itself; what the others hear is that the database could not keep the batch.
+                    failure = new SqliteException("SQLite rolled back the writer's transaction (a full disk or an I/O error).", SQLitePCLRaw.SQLITE_IOERR);
+                    transaction.Fail(failure);
+                }
+
+                if (SQLitePCLRaw.sqlite3_get_autocommit(session.Connection.Handle) != 0)
+                {
+                    // SQLite rolled back the whole transaction, not only the statement: the batch's
+                    // earlier writes are gone, and their callers must not hear otherwise.
+                    foreach (var (undone, _) in ran)
+                    {
+                        undone.Fail(failure);
+                    }
+
+                    ran.Clear();
+                    inTransaction = false;
                 }
             }
 
@@ -133,7 +179,7 @@ internal sealed class SqliteGroupCommit : IDisposable
 
             foreach (var (job, rows) in ran)
             {
-                job.Completion.TrySetResult(rows);
+                job.Complete(rows);
             }
         }
         catch (Exception exception)
@@ -141,7 +187,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             // BEGIN or COMMIT failed (busy timeout, full disk, I/O error): nothing of the batch committed.
             foreach (var job in batch)
             {
-                job.Completion.TrySetException(exception);
+                job.Fail(exception);
             }
 
             if (session is not null && SQLitePCLRaw.sqlite3_get_autocommit(session.Connection.Handle) == 0)
@@ -155,6 +201,27 @@ internal sealed class SqliteGroupCommit : IDisposable
                 _session = null;
             }
         }
+    }
+
+    /// <summary>
+    /// Lends the session to a request transaction behind a savepoint and waits until it is handed back.
+    /// False when SQLite rolled back the writer's whole transaction meanwhile (a full disk, an I/O error).
+    /// </summary>
+    private async Task<bool> LendAsync(SqliteSession session, TransactionJob job)
+    {
+        Exec(session, $"SAVEPOINT {Savepoint}");
+        var transaction = new SqliteWriterTransaction(_pool, session);
+        job.Transaction = transaction;
+        job.Granted.SetResult(transaction);
+        var commit = await transaction.HandedBack.ConfigureAwait(false);
+        if (SQLitePCLRaw.sqlite3_get_autocommit(session.Connection.Handle) != 0)
+        {
+            return false;
+        }
+
+        // A refusal undoes the request's writes alone; the batch's other writes stay.
+        Exec(session, commit ? $"RELEASE {Savepoint}" : $"ROLLBACK TO {Savepoint}; RELEASE {Savepoint}");
+        return true;
     }
 
     private SqliteSession OpenWriterSession()
@@ -246,8 +313,56 @@ internal sealed class SqliteGroupCommit : IDisposable
         _writer.Wait(TimeSpan.FromSeconds(10));
     }
 
-    private sealed record WriteJob(string Sql, SqliteParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
+    private abstract class QueuedJob(CancellationToken cancellationToken)
     {
+        public CancellationToken CancellationToken => cancellationToken;
+
+        /// <summary>Cancelled while queued: not run.</summary>
+        public abstract void Cancel();
+
+        /// <summary>The batch holding it committed.</summary>
+        public abstract void Complete(BufferedRows? rows);
+
+        /// <summary>It failed, or the batch holding it did.</summary>
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class WriteJob(string sql, SqliteParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
+        : QueuedJob(cancellationToken)
+    {
+        public string Sql => sql;
+
+        public SqliteParameter[] Parameters => parameters;
+
+        public int CommandTimeout => commandTimeout;
+
         public TaskCompletionSource<BufferedRows> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Cancel() => Completion.TrySetCanceled(CancellationToken);
+
+        public override void Complete(BufferedRows? rows) => Completion.TrySetResult(rows!);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+
+    private sealed class TransactionJob(CancellationToken cancellationToken) : QueuedJob(cancellationToken)
+    {
+        // Note: the request goes on on the writer's thread when granted, up to its first wait that does not complete at
+        // once. Its database work does, so it usually runs to its commit, hands the session back and the writer
+        // goes on without a thread switch either way. Continuations of the settle (after the commit) are asynchronous.
+        public TaskCompletionSource<SqliteWriterTransaction> Granted { get; } = new();
+
+        /// <summary>Set once the writer has lent its session.</summary>
+        public SqliteWriterTransaction? Transaction { get; set; }
+
+        public override void Cancel() => Granted.TrySetCanceled(CancellationToken);
+
+        public override void Complete(BufferedRows? rows) => Transaction?.Settle(null);
+
+        public override void Fail(Exception exception)
+        {
+            Granted.TrySetException(exception);
+            Transaction?.Settle(exception);
+        }
     }
 }

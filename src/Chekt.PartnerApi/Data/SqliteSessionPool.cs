@@ -312,8 +312,12 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
     }
 }
 
-/// <summary>A leased <see cref="SqliteSession"/> seen as a <see cref="DbConnection"/>; disposing it returns the session.</summary>
-internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSession session) : DbConnection
+/// <summary>
+/// A leased <see cref="SqliteSession"/> seen as a <see cref="DbConnection"/>; disposing it returns the session.
+/// A session lent by the group commit's writer (<paramref name="lentByWriter"/>) stays the writer's: closing
+/// the connection only ends the loan.
+/// </summary>
+internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSession session, bool lentByWriter = false) : DbConnection
 {
     private SqliteTransaction? _transaction;
     private bool _returned;
@@ -340,7 +344,9 @@ internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSessi
     /// <summary>BEGIN IMMEDIATE (deferred: false) or BEGIN DEFERRED, as <see cref="SqliteConnection.BeginTransaction(bool)"/>.</summary>
     public SqliteTransaction BeginTransaction(bool deferred) => _transaction = Session.Connection.BeginTransaction(deferred);
 
-    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => _transaction = Session.Connection.BeginTransaction(isolationLevel);
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => lentByWriter
+        ? throw new InvalidOperationException("This connection is already inside the writer's transaction.")
+        : _transaction = Session.Connection.BeginTransaction(isolationLevel);
 
     public override void ChangeDatabase(string databaseName) => throw new NotSupportedException();
 
@@ -354,7 +360,14 @@ internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSessi
         if (!_returned)
         {
             _returned = true;
-            pool.Return(session, _transaction);
+            if (lentByWriter)
+            {
+                session.DisposeOrphans();
+            }
+            else
+            {
+                pool.Return(session, _transaction);
+            }
         }
     }
 
@@ -460,13 +473,21 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     /// The group commit when this command joins it: a single write statement, run asynchronously, while
     /// the session is not inside a transaction of its own (a transaction's writes commit with it).
     /// </summary>
-    private SqliteGroupCommit? GroupCommitFor() =>
-        connection.GroupCommit is { } groupCommit
-        && DbTransaction is null
-        && SqlText.IsSingleWrite(CommandText)
-        && SQLitePCL.raw.sqlite3_get_autocommit(connection.Session.Connection.Handle) != 0
-            ? groupCommit
-            : null;
+    private SqliteGroupCommit? GroupCommitFor()
+    {
+        if (connection.GroupCommit is not { } groupCommit
+            || DbTransaction is not null
+            || !SqlText.IsSingleWrite(CommandText)
+            || SQLitePCL.raw.sqlite3_get_autocommit(connection.Session.Connection.Handle) == 0)
+        {
+            return null;
+        }
+
+        // Note: the request transaction of this flow holds the writer, so the write would wait for itself.
+        return Db.InRequestTransaction
+            ? throw new InvalidOperationException("A write outside the request's transaction cannot run while the transaction holds SQLite's writer.")
+            : groupCommit;
+    }
 
     private Task<BufferedRows> RunGroupedAsync(SqliteGroupCommit groupCommit, CancellationToken cancellationToken) =>
         groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken);

@@ -19,7 +19,8 @@ namespace Chekt.PartnerApi.Http;
 /// none: a retry then replays the answer or runs afresh, never meets a half-done request. A retry that
 /// arrives while the first is running waits on the database for the first to finish, then replays; if the
 /// first is still running after <see cref="WaitForFirst"/>, the retry is 409 (on PostgreSQL; on SQLite the
-/// wait is for the write lock, bounded by the busy timeout, after which the answer is 503).
+/// retry waits for its turn on the writer, see <see cref="Db.BeginRequestTransactionAsync"/>, bounded by the busy
+/// timeout, after which the answer is 503).
 /// </remarks>
 public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {

@@ -176,13 +176,200 @@ public sealed class SqliteGroupCommitTests : IDisposable
         await world.AssertContactCreateAndConflictAsync();
     }
 
+    [Fact]
+    public async Task ARequestTransactionRunsOnTheWriterAndCommitsWithTheWritesQueuedAroundIt()
+    {
+        using var pool = NewPool();
+        var transactionsBefore = pool.GroupCommit!.Transactions;
+        string[]? seenWhenCommitted = null;
+
+        var writes = await RunAsOneBatchAsync(pool,
+            Insert(pool, "a"),
+            InTransaction(pool, async transaction =>
+            {
+                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('b')", transaction: transaction.Transaction);
+                // Inside the batch: the writes queued before it are visible, uncommitted.
+                Assert.Equal(2L, await transaction.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items", transaction: transaction.Transaction));
+                await transaction.CommitAsync(CancellationToken.None);
+                seenWhenCommitted = await NamesOnAConnectionOfItsOwnAsync();
+            }),
+            Insert(pool, "c"));
+
+        Assert.All(writes, write => Assert.True(write.IsCompletedSuccessfully, write.Exception?.ToString()));
+        Assert.Equal(1, pool.GroupCommit.Transactions - transactionsBefore);
+        // The commit returned only once the batch had committed, with the write queued after the transaction.
+        Assert.Equal(["a", "b", "c"], Assert.IsType<string[]>(seenWhenCommitted));
+        Assert.Equal(["a", "b", "c"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task ARolledBackRequestTransactionUndoesItsOwnWritesAloneAndAFailedStatementInsideItLeavesItUsable()
+    {
+        using var pool = NewPool();
+
+        var writes = await RunAsOneBatchAsync(pool,
+            Insert(pool, "a"),
+            InTransaction(pool, async transaction =>
+            {
+                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('refused')", transaction: transaction.Transaction);
+                await transaction.RollbackAsync();
+            }),
+            InTransaction(pool, async transaction =>
+            {
+                var duplicate = await Assert.ThrowsAsync<SqliteException>(() =>
+                    transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('a')", transaction: transaction.Transaction));
+                Assert.True(DbErrors.IsUniqueViolation(duplicate));
+                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('b')", transaction: transaction.Transaction);
+                await transaction.CommitAsync(CancellationToken.None);
+            }),
+            InTransaction(pool, async transaction =>
+            {
+                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('disposed')", transaction: transaction.Transaction);
+                // Neither committed nor rolled back: disposing it hands the writer back without its writes.
+            }),
+            Insert(pool, "c"));
+
+        Assert.All(writes, write => Assert.True(write.IsCompletedSuccessfully, write.Exception?.ToString()));
+        Assert.Equal(["a", "b", "c"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task WhenSQLiteRollsBackTheWholeTransactionInsideARequestTransactionItAndTheEarlierWritesFail()
+    {
+        using var pool = NewPool();
+        await using (var setup = await pool.RentAsync(CancellationToken.None))
+        {
+            await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
+        }
+
+        var writes = await RunAsOneBatchAsync(pool,
+            Insert(pool, "one"),
+            InTransaction(pool, async transaction =>
+            {
+                await Assert.ThrowsAsync<SqliteException>(() =>
+                    transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('two')", transaction: transaction.Transaction));
+                await transaction.CommitAsync(CancellationToken.None);
+            }),
+            Insert(pool, "three"));
+
+        Assert.IsType<SqliteException>(writes[0].Exception?.InnerException);
+        var refused = Assert.IsType<SqliteException>(writes[1].Exception?.InnerException);
+        Assert.True(DbErrors.IsUnavailable(refused)); // 503: the commit the request asked for did not happen
+        Assert.True(writes[2].IsCompletedSuccessfully, writes[2].Exception?.ToString());
+        Assert.Equal(["three"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task ARequestTransactionCancelledWhileQueuedIsNotLentTheWriter()
+    {
+        using var pool = NewPool();
+        using var cancellation = new CancellationTokenSource();
+        var ran = false;
+
+        var writes = await RunAsOneBatchAsync(DatabasePath, pool.GroupCommit!, BlockerOn(pool),
+            [Insert(pool, "kept"), InTransaction(pool, _ => { ran = true; return Task.CompletedTask; }, cancellation.Token)],
+            beforeRelease: cancellation.Cancel);
+
+        Assert.True(writes[0].IsCompletedSuccessfully);
+        Assert.True(writes[1].IsCanceled);
+        Assert.False(ran);
+        Assert.Equal(["kept"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task WhenTheWriteLockStaysTakenPastTheBusyTimeoutARequestTransactionFailsAsBusy()
+    {
+        using var pool = NewPool(busyTimeoutMilliseconds: 200);
+        using var lockHolder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ConnectionString);
+        lockHolder.Open();
+        lockHolder.Execute("BEGIN IMMEDIATE");
+
+        var refused = await Assert.ThrowsAsync<SqliteException>(() => pool.GroupCommit!.BeginTransactionAsync(CancellationToken.None));
+        Assert.True(DbErrors.IsUnavailable(refused));
+        lockHolder.Execute("ROLLBACK");
+
+        await InTransaction(pool, async transaction =>
+        {
+            await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('after')", transaction: transaction.Transaction);
+            await transaction.CommitAsync(CancellationToken.None);
+        })();
+        Assert.Equal(["after"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task WhileARequestTransactionIsEnlistedAWriteThatWouldWaitForItIsRefused()
+    {
+        using var pool = NewPool();
+        await using var transaction = RequestTransaction.Over(await pool.GroupCommit!.BeginTransactionAsync(CancellationToken.None));
+        await using var outside = await pool.RentAsync(CancellationToken.None);
+        Db.Enlist(transaction);
+        try
+        {
+            // Queued on the writer, this write would wait for the transaction that holds it: refused at once instead.
+            await Assert.ThrowsAsync<InvalidOperationException>(() => outside.ExecuteAsync("INSERT INTO items (name) VALUES ('outside')"));
+            Assert.Empty(await outside.QueryAsync<string>("SELECT name FROM items")); // reads do not queue
+        }
+        finally
+        {
+            Db.Enlist(null);
+        }
+
+        await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('inside')", transaction: transaction.Transaction);
+        await transaction.CommitAsync(CancellationToken.None);
+        Assert.Equal(["inside"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task IdempotentCreatesOverHttpCommitInTheBatchAndARetryOfOneInTheSameBatchIsReplayed()
+    {
+        await using var world = await ApiWorld.StartAsync(DatabaseProvider.Sqlite);
+        var site = await world.CreateSiteAsync("site-1");
+        var contacts = $"{world.DealerPath}/sites/{site}/contacts";
+        var db = world.App.Services.GetRequiredService<Db>();
+        var groupCommit = db.SqliteSessions!.GroupCommit!;
+        var transactionsBefore = groupCommit.Transactions;
+        (string ExternalId, string? Key)[] sends = [("c-1", "key-1"), ("c-2", null), ("c-1", "key-1"), ("c-3", "key-3"), ("c-3", "key-other")];
+
+        var databasePath = new SqliteConnectionStringBuilder(world.App.Database.ConnectionString).DataSource;
+        var creates = await RunAsOneBatchAsync(databasePath, groupCommit,
+            async () =>
+            {
+                await using var connection = await db.OpenAsync();
+                return await connection.ExecuteAsync("UPDATE contacts SET first_name = first_name WHERE id = -1");
+            },
+            [.. sends.Select(send => (Func<Task<HttpResponseMessage>>)(() =>
+            {
+                var request = Seed.Authorized(HttpMethod.Post, contacts, world.Token,
+                    $$"""{"external_contact_id":"{{send.ExternalId}}","first_name":"Ann","last_name":"Lee"}""");
+                if (send.Key is not null)
+                {
+                    request.Headers.Add("Idempotency-Key", send.Key);
+                }
+
+                return world.App.Client.SendAsync(request);
+            }))],
+            queueMoreWork: true);
+
+        var responses = await Task.WhenAll(creates);
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Conflict],
+            responses.Select(response => response.StatusCode));
+        // The retry met the first's claim in the same batch, waited for the batch's commit and replayed its answer.
+        Assert.True(responses[2].Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(await responses[0].Content.ReadAsStringAsync(), await responses[2].Content.ReadAsStringAsync());
+        Assert.False(responses[0].Headers.Contains("Idempotent-Replayed"));
+        await responses[4].ReadErrorAsync(409, "conflict");
+        Assert.True(groupCommit.Transactions - transactionsBefore >= 4);
+        var listed = await world.OkAsync(HttpMethod.Get, contacts);
+        Assert.Equal(["c-1", "c-2", "c-3"], listed.EnumerateArray().Select(contact => contact.GetProperty("external_contact_id").GetString()).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>
     /// Starts the blocker while another connection holds the write lock, waits until the writer has taken
     /// it, starts the writes one by one (each queued before the next starts), releases the lock and
     /// returns the writes once all have finished; asserts they ran as the writer's next batch.
     /// </summary>
     private static async Task<Task<T>[]> RunAsOneBatchAsync<T>(string databasePath, SqliteGroupCommit groupCommit, Func<Task<int>> blocker,
-        Func<Task<T>>[] writes, Action? beforeRelease = null)
+        Func<Task<T>>[] writes, Action? beforeRelease = null, bool queueMoreWork = false)
     {
         using var lockHolder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ConnectionString);
         lockHolder.Open();
@@ -211,7 +398,17 @@ public sealed class SqliteGroupCommitTests : IDisposable
             // Each test looks at its writes one by one.
         }
 
-        Assert.Equal(batchesBefore + 2, groupCommit.Batches);
+        // All of the writes were queued while the writer held the blocker, so they ran as its next batch; writes
+        // that queue more work (an idempotent refusal stores its answer afterwards) make later batches.
+        if (queueMoreWork)
+        {
+            Assert.True(groupCommit.Batches >= batchesBefore + 2);
+        }
+        else
+        {
+            Assert.Equal(batchesBefore + 2, groupCommit.Batches);
+        }
+
         return [.. started];
     }
 
@@ -252,6 +449,20 @@ public sealed class SqliteGroupCommitTests : IDisposable
         await using var connection = await pool.RentAsync(CancellationToken.None);
         return await connection.ExecuteAsync(new CommandDefinition("INSERT INTO items (name) VALUES (@name)", new { name }, cancellationToken: cancellationToken));
     };
+
+    /// <summary>A request transaction on the writer, running <paramref name="body"/>; disposed afterwards, as the API does.</summary>
+    private static Func<Task<int>> InTransaction(SqliteSessionPool pool, Func<RequestTransaction, Task> body, CancellationToken cancellationToken = default) => async () =>
+    {
+        await using var transaction = RequestTransaction.Over(await pool.GroupCommit!.BeginTransactionAsync(cancellationToken));
+        await body(transaction);
+        return 1;
+    };
+
+    private async Task<string[]> NamesOnAConnectionOfItsOwnAsync()
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ConnectionString);
+        return [.. await connection.QueryAsync<string>("SELECT name FROM items ORDER BY name")];
+    }
 
     private static async Task<string[]> NamesAsync(SqliteSessionPool pool)
     {
