@@ -133,15 +133,20 @@ public sealed class RequestTransaction : IAsyncDisposable
 /// foreign-key violation becomes a 409 and the request goes on to read the details). A failed statement
 /// is rolled back to its savepoint, as SQLite does by itself, and the transaction stays usable.
 /// </summary>
+/// <remarks>
+/// Note: the savepoint is sent in front of the statement, in the same command text and so in the same round
+/// trip. Npgsql answers with the statement's own rows and counts: the savepoint returns no rows and counts none.
+/// </remarks>
 internal sealed class SavepointCommand(DbCommand inner, DbConnection connection) : DbCommand
 {
     private const string Savepoint = "partner_statement";
+    private string _commandText = inner.CommandText;
 
     [AllowNull]
     public override string CommandText
     {
-        get => inner.CommandText;
-        set => inner.CommandText = value;
+        get => _commandText;
+        set => _commandText = value ?? "";
     }
 
     public override int CommandTimeout
@@ -217,7 +222,8 @@ internal sealed class SavepointCommand(DbCommand inner, DbConnection connection)
 
     private async Task<T> RunAsync<T>(Func<Task<T>> execute, CancellationToken cancellationToken)
     {
-        await RunControlAsync("SAVEPOINT " + Savepoint, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        inner.CommandText = $"SAVEPOINT {Savepoint}; {_commandText}";
         try
         {
             return await execute();
