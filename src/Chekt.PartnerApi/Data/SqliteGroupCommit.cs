@@ -27,10 +27,13 @@ internal sealed class SqliteGroupCommit : IDisposable
     // Bounds how long one commit keeps the queue's later writes waiting.
     private const int MaxBatch = 256;
 
+    // A request transaction's writes, inside the batch's transaction.
+    private const string Savepoint = "SAVEPOINT request_transaction";
+    private const string ReleaseSavepoint = "RELEASE request_transaction";
+    private const string UndoSavepoint = "ROLLBACK TO request_transaction; RELEASE request_transaction";
+
     private readonly SqliteSessionPool _pool;
     private readonly int _busyTimeoutMilliseconds;
-    private const string Savepoint = "request_transaction";
-
     private readonly Channel<QueuedJob> _queue = Channel.CreateUnbounded<QueuedJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private SqliteSession? _session;
@@ -209,7 +212,7 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// </summary>
     private async Task<bool> LendAsync(SqliteSession session, TransactionJob job)
     {
-        Exec(session, $"SAVEPOINT {Savepoint}");
+        Exec(session, Savepoint);
         var transaction = new SqliteWriterTransaction(_pool, session);
         job.Transaction = transaction;
         job.Granted.SetResult(transaction);
@@ -220,7 +223,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
 
         // A refusal undoes the request's writes alone; the batch's other writes stay.
-        Exec(session, commit ? $"RELEASE {Savepoint}" : $"ROLLBACK TO {Savepoint}; RELEASE {Savepoint}");
+        Exec(session, commit ? ReleaseSavepoint : UndoSavepoint);
         return true;
     }
 
