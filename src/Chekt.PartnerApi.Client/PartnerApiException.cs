@@ -62,7 +62,7 @@ public sealed class PartnerApiException : Exception
     /// <summary>Every field problem found in the request (empty when the error is not about fields).</summary>
     public IReadOnlyList<PartnerApiErrorDetail> Details { get; }
 
-    /// <summary>How long the server asked to wait before retrying (<c>Retry-After</c> of a 429 or 503), when it said.</summary>
+    /// <summary>How long the server asked to wait before retrying (<c>Retry-After</c> of a 429, a 503, or a 409 of a request still running), when it said.</summary>
     public TimeSpan? RetryAfter { get; }
 
     /// <summary>Reads an unsuccessful response into an exception; bodies that are not the API's error shape keep their status.</summary>

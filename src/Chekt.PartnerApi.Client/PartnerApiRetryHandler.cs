@@ -6,8 +6,9 @@ namespace Chekt.PartnerApi.Client;
 /// <summary>
 /// Retries a request that failed for a passing reason: a connection failure
 /// (<see cref="HttpRequestException"/>), <c>429 Too Many Requests</c> (waiting at least its
-/// <c>Retry-After</c>), <c>502</c>, <c>503</c> or <c>504</c> — with exponential backoff and jitter, up
-/// to <see cref="RetryOptions.MaxAttempts"/> attempts. Every other answer, success or error, is returned
+/// <c>Retry-After</c>), <c>502</c>, <c>503</c> or <c>504</c>, and a <c>409</c> with <c>Retry-After</c> (the
+/// first request with the same <c>Idempotency-Key</c> is still running) — with exponential backoff and jitter,
+/// up to <see cref="RetryOptions.MaxAttempts"/> attempts. Every other answer, success or error, is returned
 /// at once. A <c>POST</c> without an <c>Idempotency-Key</c> gets one before its first attempt, so
 /// that a retry of a request the server did receive is replayed rather than run twice.
 /// </summary>
@@ -42,7 +43,7 @@ public sealed class PartnerApiRetryHandler : DelegatingHandler
             try
             {
                 var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                if (isLast || !IsTransient(response.StatusCode))
+                if (isLast || !IsRetryable(response))
                 {
                     return response;
                 }
@@ -74,6 +75,13 @@ public sealed class PartnerApiRetryHandler : DelegatingHandler
             await Task.Delay(wait, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // Note: a 409 is final (the key was used for another request, or the resource exists), except the one the
+    // server marks with Retry-After: the first request with this Idempotency-Key is still running, and a retry
+    // after it gets that request's answer.
+    private static bool IsRetryable(HttpResponseMessage response) =>
+        IsTransient(response.StatusCode)
+        || (response.StatusCode == HttpStatusCode.Conflict && response.Headers.RetryAfter is not null);
 
     internal static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;

@@ -3,7 +3,9 @@ namespace Chekt.PartnerApi.Client;
 /// <summary>
 /// When and how often <see cref="PartnerApiRetryHandler"/> retries: connection failures
 /// (<see cref="HttpRequestException"/>), <c>429</c> (after its <c>Retry-After</c>) and
-/// <c>502</c>/<c>503</c>/<c>504</c>, with exponential backoff and jitter. Other statuses are never retried.
+/// <c>502</c>/<c>503</c>/<c>504</c>, and a <c>409</c> that carries <c>Retry-After</c> (a retry that found the
+/// first request with its <c>Idempotency-Key</c> still running), with exponential backoff and jitter. Other
+/// statuses are never retried.
 /// </summary>
 public sealed class RetryOptions
 {

@@ -1,7 +1,9 @@
 using System.Net;
 using Chekt.PartnerApi.Client.Tests.Infrastructure;
+using Dapper;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Tests.Infrastructure;
+using Npgsql;
 
 namespace Chekt.PartnerApi.Client.Tests;
 
@@ -68,6 +70,47 @@ public sealed class ContactsTests
         var rest = await world.Client.Contacts.ListAsync(dealerId, siteId, new ListOptions { After = first.NextAfter });
         Assert.Equal(created.Skip(3), rest.Select(c => c.ContactId));
         Assert.False(rest.HasMore);
+    }
+
+    [Theory, OnPostgres]
+    public async Task ACreateWhoseRetryFindsTheFirstAttemptStillRunningWaitsForItInsteadOfFailing(DatabaseProvider provider)
+    {
+        await using var world = await SdkWorld.StartAsync(provider);
+        var siteId = await NewSiteAsync(world);
+        var key = "sdk-running-" + Guid.NewGuid().ToString("N");
+
+        // The first attempt with the key, mid-way on the server: its claim is written and not committed yet.
+        await using var first = new NpgsqlConnection(world.App.Database.ConnectionString);
+        await first.OpenAsync();
+        await using var running = await first.BeginTransactionAsync();
+        await first.ExecuteAsync(
+            """
+            INSERT INTO idempotency_records (client_id, idempotency_key, request_method, request_path, request_hash, state, created_at, expires_at)
+            VALUES (@clientId, @key, 'POST', @path, 'first', 'in_progress', 0, @expires)
+            """,
+            new { clientId = world.M2M.ClientId, key, path = $"/partner/v1/dealers/{world.DealerId}/sites/{siteId}/contacts", expires = long.MaxValue },
+            running);
+
+        var apiRequestsBefore = world.Traffic.ApiRequests;
+        var create = world.Client.Contacts.CreateAsync(world.DealerId, siteId,
+            new CreateContactRequest { ExternalContactId = "c-running", FirstName = "Jane", LastName = "Doe" },
+            new RequestOptions { IdempotencyKey = key });
+
+        // The server answers the retry 409 "still being processed" with Retry-After once it has waited a while; the SDK
+        // waits and tries again instead of throwing. Then the first attempt goes away, and the next attempt runs.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (world.Traffic.ApiRequests < apiRequestsBefore + 2)
+        {
+            Assert.False(create.IsCompleted, create.Exception?.ToString() ?? "the create finished without a retry");
+            Assert.True(DateTime.UtcNow < deadline, "the SDK did not try again after the 409");
+            await Task.Delay(20);
+        }
+
+        await running.RollbackAsync();
+        var created = await create.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("c-running", created.ExternalContactId);
+        Assert.Equal([created.ContactId], (await world.Client.Contacts.ListAsync(world.DealerId, siteId)).Select(contact => contact.ContactId));
     }
 
     internal static async Task<long> NewSiteAsync(SdkWorld world, string externalId = "site-1") =>

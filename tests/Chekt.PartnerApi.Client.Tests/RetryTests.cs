@@ -88,6 +88,23 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task AConflictThatCarriesRetryAfterIsRetriedWithTheSameIdempotencyKey()
+    {
+        // The server's answer to a retry that found the first request with its key still running.
+        using var server = new FakeServer().ThenStatus(HttpStatusCode.Conflict, retryAfter: "1").ThenJson(HttpStatusCode.Created, SiteJson);
+        using var client = server.Client();
+
+        var site = await client.Sites.CreateAsync(1, NewSite);
+
+        Assert.Equal(7, site.SiteId);
+        var attempts = server.Attempts.ToArray();
+        Assert.Equal(2, attempts.Length);
+        Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromMilliseconds(990), $"Waited only {attempts[1].At - attempts[0].At}.");
+        Assert.NotNull(attempts[0].IdempotencyKey);
+        Assert.Equal(attempts[0].IdempotencyKey, attempts[1].IdempotencyKey);
+    }
+
+    [Fact]
     public async Task AfterTheConfiguredAttemptsTheLastErrorIsThrown()
     {
         using var server = new FakeServer { Otherwise = _ => FakeServer.Json(HttpStatusCode.ServiceUnavailable, "{}") };

@@ -205,9 +205,17 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         return (path, Convert.ToHexStringLower(sha.GetHashAndReset()), null);
     }
 
-    // Note: spec §7: a retry while the first request is still running is 409.
-    private static ApiError StillRunning() => ApiError.Conflict("idempotency_conflict",
-        $"A request with this {HeaderName} is still being processed. Retry later.", HeaderName);
+    // Note: spec §7: a retry while the first request is still running is 409. Unlike the 409 of a key used for another
+    // request, this one passes: Retry-After says so, and when to try again (the SDK retries on it).
+    private static ApiError StillRunning()
+    {
+        var error = ApiError.Conflict("idempotency_conflict",
+            $"A request with this {HeaderName} is still being processed. Retry later.", HeaderName);
+        error.Headers["Retry-After"] = StillRunningRetryAfterSeconds;
+        return error;
+    }
+
+    private const string StillRunningRetryAfterSeconds = "1";
 
     private enum Claim
     {

@@ -168,7 +168,8 @@ internal sealed class PartnerOperationTransformer : IOpenApiOperationTransformer
 
         if (facts.IsWrite)
         {
-            Add(409, "`idempotency_conflict`: the `Idempotency-Key` was used for a different request.");
+            Add(409, "`idempotency_conflict`: the `Idempotency-Key` was used for a different request; or, with `Retry-After`, "
+                + "the first request with it is still running: retry after `Retry-After` seconds to get its answer.");
         }
 
         if (facts.HonoursIfMatch)
@@ -201,7 +202,7 @@ internal sealed class PartnerOperationTransformer : IOpenApiOperationTransformer
             headers.Add("WWW-Authenticate");
         }
 
-        if (status is 429 or 503)
+        if (status is 429 or 503 || (status == 409 && facts.IsWrite))
         {
             headers.Add("Retry-After");
         }

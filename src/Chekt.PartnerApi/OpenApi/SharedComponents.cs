@@ -101,7 +101,8 @@ internal static class SharedComponents
             Description = "Makes the write safe to retry: for 24 h the first answer for (your client, key) is stored and replayed, with "
                 + "`Idempotent-Replayed: true`, for a retry with the same method, path and body. The same key with another request is "
                 + "409 `idempotency_conflict`. A retry while the first is still running waits for it and gets its answer; if the first is still "
-                + "running after a few seconds, the retry is 409 `idempotency_conflict` (503 on the SQLite sandbox): retry later. The key, the "
+                + "running after a few seconds, the retry is 409 `idempotency_conflict` with `Retry-After` (503 on the SQLite sandbox): retry "
+                + "after it to get the first request's answer. The key, the "
                 + "request's writes and its answer commit together; a refused (4xx) request changes nothing. 429 and 5xx answers are not stored. "
                 + "1 to 255 visible ASCII characters (else 400 `invalid_idempotency_key`); a UUID is a good choice.",
             // Note: no example value: the docs page would prefill it, and a second try with the same key is a 409.

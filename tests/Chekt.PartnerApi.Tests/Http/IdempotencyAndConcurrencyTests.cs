@@ -72,7 +72,7 @@ public sealed class IdempotencyAndConcurrencyTests
         return request;
     }
 
-    private sealed record Answer(int Status, byte[] Body, string? Replayed, string? Location, string? ETag)
+    private sealed record Answer(int Status, byte[] Body, string? Replayed, string? Location, string? ETag, string? RetryAfter)
     {
         public string Text => System.Text.Encoding.UTF8.GetString(Body);
 
@@ -91,7 +91,8 @@ public sealed class IdempotencyAndConcurrencyTests
                 await response.Content.ReadAsByteArrayAsync(),
                 response.Headers.TryGetValues("Idempotent-Replayed", out var replayed) ? string.Join(",", replayed) : null,
                 response.Headers.Location?.ToString(),
-                response.Headers.ETag?.ToString());
+                response.Headers.ETag?.ToString(),
+                response.Headers.TryGetValues("Retry-After", out var retryAfter) ? string.Join(",", retryAfter) : null);
         }
     }
 
@@ -199,6 +200,7 @@ public sealed class IdempotencyAndConcurrencyTests
             var error = await response.ReadErrorAsync(409, "idempotency_conflict");
             Assert.Equal("Idempotency-Key", error.GetProperty("field").GetString());
             Assert.False(response.Headers.Contains("Idempotent-Replayed"));
+            Assert.Null(response.Headers.RetryAfter); // final: retrying it cannot help (the SDK does not)
         }
 
         Assert.Equal(0, await ContactRowsAsync(world, world.Site, "c-2"));
@@ -243,6 +245,8 @@ public sealed class IdempotencyAndConcurrencyTests
                 Assert.True(retry.Status == 409, retry.Text + ServerProblems(world));
                 Assert.Equal("idempotency_conflict", retry.ErrorCode);
                 Assert.Contains("still being processed", retry.Text, StringComparison.Ordinal);
+                // Unlike a key used for another request, this conflict passes: Retry-After says when to try again.
+                Assert.Equal("1", retry.RetryAfter);
 
                 // Only the claim's wait is bounded: the server's other writes go on meanwhile.
                 Assert.True(await CreateContactAsync(world, "other") > 0);
