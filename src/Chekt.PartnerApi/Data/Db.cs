@@ -157,7 +157,7 @@ public sealed class Db : IAsyncDisposable
     /// </summary>
     public static void Enlist(RequestTransaction? transaction) => Enlisted.Value = transaction;
 
-    /// <summary>Opens a connection of its own and begins a transaction on it (see <see cref="Enlist"/>).</summary>
+    /// <summary>Begins the request's transaction (see <see cref="Enlist"/>), on a connection of its own or on SQLite's writer.</summary>
     /// <remarks>
     /// Note: on SQLite with group commit, the transaction runs on the group's writer, inside its batch, behind a
     /// savepoint, and commits with the batch (<see cref="SqliteWriterTransaction"/>). The writer waits for the

@@ -33,6 +33,7 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
     // server; a retry may then run again (unique external ids still prevent duplicates).
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan WaitForFirst = TimeSpan.FromSeconds(3);
+    private const string StillRunningRetryAfterSeconds = "1";
 
     // Response headers that belong to the stored answer (the trace id and rate-limit headers are per request).
     private static readonly string[] ReplayedHeaders = ["Content-Type", "ETag", "Location", "Link"];
@@ -214,8 +215,6 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         error.Headers["Retry-After"] = StillRunningRetryAfterSeconds;
         return error;
     }
-
-    private const string StillRunningRetryAfterSeconds = "1";
 
     private enum Claim
     {
