@@ -342,11 +342,13 @@ internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSessi
     public override ConnectionState State => _returned ? ConnectionState.Closed : ConnectionState.Open;
 
     /// <summary>BEGIN IMMEDIATE (deferred: false) or BEGIN DEFERRED, as <see cref="SqliteConnection.BeginTransaction(bool)"/>.</summary>
-    public SqliteTransaction BeginTransaction(bool deferred) => _transaction = Session.Connection.BeginTransaction(deferred);
+    public SqliteTransaction BeginTransaction(bool deferred) => _transaction = NotLent().BeginTransaction(deferred);
 
-    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => lentByWriter
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => _transaction = NotLent().BeginTransaction(isolationLevel);
+
+    private SqliteConnection NotLent() => lentByWriter
         ? throw new InvalidOperationException("This connection is already inside the writer's transaction.")
-        : _transaction = Session.Connection.BeginTransaction(isolationLevel);
+        : Session.Connection;
 
     public override void ChangeDatabase(string databaseName) => throw new NotSupportedException();
 

@@ -53,10 +53,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
     public async Task WhenSQLiteRollsBackTheWholeTransactionTheEarlierWritesOfTheBatchFailToo()
     {
         using var pool = NewPool();
-        await using (var setup = await pool.RentAsync(CancellationToken.None))
-        {
-            await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
-        }
+        await RefuseTwoByRollingBackTheWholeTransactionAsync(pool);
 
         var writes = await RunAsOneBatchAsync(pool,
             Insert(pool, "one"), Insert(pool, "two"), Insert(pool, "three"));
@@ -187,7 +184,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
             Insert(pool, "a"),
             InTransaction(pool, async transaction =>
             {
-                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('b')", transaction: transaction.Transaction);
+                await InsertAsync(transaction, "b");
                 // Inside the batch: the writes queued before it are visible, uncommitted.
                 Assert.Equal(2L, await transaction.Connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items", transaction: transaction.Transaction));
                 await transaction.CommitAsync(CancellationToken.None);
@@ -211,20 +208,20 @@ public sealed class SqliteGroupCommitTests : IDisposable
             Insert(pool, "a"),
             InTransaction(pool, async transaction =>
             {
-                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('refused')", transaction: transaction.Transaction);
+                await InsertAsync(transaction, "refused");
                 await transaction.RollbackAsync();
             }),
             InTransaction(pool, async transaction =>
             {
                 var duplicate = await Assert.ThrowsAsync<SqliteException>(() =>
-                    transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('a')", transaction: transaction.Transaction));
+                    InsertAsync(transaction, "a"));
                 Assert.True(DbErrors.IsUniqueViolation(duplicate));
-                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('b')", transaction: transaction.Transaction);
+                await InsertAsync(transaction, "b");
                 await transaction.CommitAsync(CancellationToken.None);
             }),
             InTransaction(pool, async transaction =>
             {
-                await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('disposed')", transaction: transaction.Transaction);
+                await InsertAsync(transaction, "disposed");
                 // Neither committed nor rolled back: disposing it hands the writer back without its writes.
             }),
             Insert(pool, "c"));
@@ -237,17 +234,14 @@ public sealed class SqliteGroupCommitTests : IDisposable
     public async Task WhenSQLiteRollsBackTheWholeTransactionInsideARequestTransactionItAndTheEarlierWritesFail()
     {
         using var pool = NewPool();
-        await using (var setup = await pool.RentAsync(CancellationToken.None))
-        {
-            await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
-        }
+        await RefuseTwoByRollingBackTheWholeTransactionAsync(pool);
 
         var writes = await RunAsOneBatchAsync(pool,
             Insert(pool, "one"),
             InTransaction(pool, async transaction =>
             {
                 await Assert.ThrowsAsync<SqliteException>(() =>
-                    transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('two')", transaction: transaction.Transaction));
+                    InsertAsync(transaction, "two"));
                 await transaction.CommitAsync(CancellationToken.None);
             }),
             Insert(pool, "three"));
@@ -290,7 +284,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
 
         await InTransaction(pool, async transaction =>
         {
-            await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('after')", transaction: transaction.Transaction);
+            await InsertAsync(transaction, "after");
             await transaction.CommitAsync(CancellationToken.None);
         })();
         Assert.Equal(["after"], await NamesAsync(pool));
@@ -314,9 +308,35 @@ public sealed class SqliteGroupCommitTests : IDisposable
             Db.Enlist(null);
         }
 
-        await transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES ('inside')", transaction: transaction.Transaction);
+        await InsertAsync(transaction, "inside");
         await transaction.CommitAsync(CancellationToken.None);
         Assert.Equal(["inside"], await NamesAsync(pool));
+    }
+
+    [Fact]
+    public async Task WhileARequestTransactionIsEnlistedASecondOneOrANestedOneIsRefused()
+    {
+        await using var world = await ApiWorld.StartAsync(DatabaseProvider.Sqlite);
+        var db = world.App.Services.GetRequiredService<Db>();
+        await using var transaction = await db.BeginRequestTransactionAsync();
+        Db.Enlist(transaction);
+        try
+        {
+            // Both would wait for the writer this transaction holds.
+            await Assert.ThrowsAsync<InvalidOperationException>(() => db.BeginRequestTransactionAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+            await using var borrowed = await db.OpenAsync();
+            await Assert.ThrowsAsync<NotSupportedException>(async () => await borrowed.BeginTransactionAsync());
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await transaction.Connection.BeginTransactionAsync());
+        }
+        finally
+        {
+            Db.Enlist(null);
+        }
+
+        // The refusals left the transaction usable, and the writer goes on once it commits.
+        await transaction.CommitAsync(CancellationToken.None);
+        await using var after = await db.OpenAsync();
+        Assert.Equal(0, await after.ExecuteAsync("UPDATE contacts SET first_name = first_name WHERE id = -1"));
     }
 
     [Fact]
@@ -449,6 +469,16 @@ public sealed class SqliteGroupCommitTests : IDisposable
         await using var connection = await pool.RentAsync(CancellationToken.None);
         return await connection.ExecuteAsync(new CommandDefinition("INSERT INTO items (name) VALUES (@name)", new { name }, cancellationToken: cancellationToken));
     };
+
+    /// <summary>A trigger that makes SQLite roll back the whole transaction (not only the statement) when "two" is inserted.</summary>
+    private static async Task RefuseTwoByRollingBackTheWholeTransactionAsync(SqliteSessionPool pool)
+    {
+        await using var setup = await pool.RentAsync(CancellationToken.None);
+        await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
+    }
+
+    private static Task<int> InsertAsync(RequestTransaction transaction, string name) =>
+        transaction.Connection.ExecuteAsync("INSERT INTO items (name) VALUES (@name)", new { name }, transaction.Transaction);
 
     /// <summary>A request transaction on the writer, running <paramref name="body"/>; disposed afterwards, as the API does.</summary>
     private static Func<Task<int>> InTransaction(SqliteSessionPool pool, Func<RequestTransaction, Task> body, CancellationToken cancellationToken = default) => async () =>
