@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using Dapper;
 
 namespace Chekt.PartnerApi.Data;
 
@@ -50,6 +51,26 @@ public sealed class RequestTransaction : IAsyncDisposable
     {
         _done = true;
         await Transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs one last statement in the transaction, then commits; if the statement fails, nothing commits.</summary>
+    /// <remarks>
+    /// Note: on PostgreSQL the statement and the <c>COMMIT</c> go in one command text, so in one round trip. They are
+    /// sent as one pipeline with one synchronisation point: if the statement fails, PostgreSQL skips the
+    /// <c>COMMIT</c> and the transaction stays open, aborted, for the dispose to roll back. Npgsql reads the
+    /// transaction's end from the server's answer, so its transaction object counts as completed.
+    /// </remarks>
+    public async Task CommitAfterAsync(string sql, object parameters)
+    {
+        _done = true;
+        if (_connection is Npgsql.NpgsqlConnection)
+        {
+            await _connection.ExecuteAsync(new CommandDefinition(sql + ";\nCOMMIT", parameters, Transaction));
+            return;
+        }
+
+        await _connection.ExecuteAsync(new CommandDefinition(sql, parameters, Transaction));
+        await Transaction.CommitAsync(CancellationToken.None);
     }
 
     public async Task RollbackAsync()

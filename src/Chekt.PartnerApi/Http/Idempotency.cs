@@ -163,8 +163,7 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
         if (status is >= 200 and < 300)
         {
             // The answer commits with the writes that made it; if the commit fails, so does the request.
-            await StoreAnswerAsync(transaction.Connection, transaction.Transaction, clientId, key, status, headers, body);
-            await transaction.CommitAsync(CancellationToken.None);
+            await transaction.CommitAfterAsync(StoreAnswerSql, new { clientId, key, status, headers, body });
         }
         else
         {
@@ -274,13 +273,11 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
             new { clientId, key }, cancellationToken: cancellationToken));
     }
 
-    private static Task StoreAnswerAsync(DbConnection connection, DbTransaction transaction, string clientId, string key, int status, string headers, byte[] body) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE idempotency_records SET state = 'completed', response_status = @status, response_headers = @headers, response_body = @body
-            WHERE client_id = @clientId AND idempotency_key = @key
-            """,
-            new { clientId, key, status, headers, body }, transaction));
+    private const string StoreAnswerSql =
+        """
+        UPDATE idempotency_records SET state = 'completed', response_status = @status, response_headers = @headers, response_body = @body
+        WHERE client_id = @clientId AND idempotency_key = @key
+        """;
 
     private async Task StoreRefusalAsync(string clientId, string key, string method, string path, string hash, int status, string headers, byte[] body)
     {
