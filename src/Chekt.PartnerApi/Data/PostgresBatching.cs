@@ -191,29 +191,57 @@ internal sealed class PostgresBatching : IAsyncDisposable
     {
         // A timeout of 0 is no timeout; otherwise the batch may take as long as its most patient statement.
         using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Any(job => job.CommandTimeout == 0) ? 0 : jobs.Max(job => job.CommandTimeout) };
-        foreach (var job in jobs)
-        {
-            var command = new NpgsqlBatchCommand(job.Sql);
-            foreach (var parameter in job.Parameters)
-            {
-                command.Parameters.Add(parameter);
-            }
-
-            batch.BatchCommands.Add(command);
-        }
-
+        var renamed = new List<(NpgsqlParameter Parameter, string Name)>();
         try
         {
+            foreach (var job in jobs)
+            {
+                batch.BatchCommands.Add(Command(job, renamed));
+            }
+
             return ReadAnswers(batch, jobs);
         }
         finally
         {
-            // A parameter belongs to one collection at a time; a statement run again alone needs its own back.
+            // A parameter belongs to one collection at a time; a statement run again alone needs its own back,
+            // with its name.
             foreach (var command in batch.BatchCommands)
             {
                 command.Parameters.Clear();
             }
+
+            foreach (var (parameter, name) in renamed)
+            {
+                parameter.ParameterName = name;
+            }
         }
+    }
+
+    /// <summary>The job's statement, in its positional form when it has one (<see cref="PositionalSql"/>).</summary>
+    private static NpgsqlBatchCommand Command(Job job, List<(NpgsqlParameter Parameter, string Name)> renamed)
+    {
+        var positional = PositionalSql.For(job.Sql);
+        if (positional?.Order(job.Parameters) is not { } ordered)
+        {
+            var named = new NpgsqlBatchCommand(job.Sql);
+            foreach (var parameter in job.Parameters)
+            {
+                named.Parameters.Add(parameter);
+            }
+
+            return named;
+        }
+
+        // Note: a parameter without a name is positional to Npgsql, which then sends the text as it is.
+        var command = new NpgsqlBatchCommand(positional.Text);
+        foreach (var parameter in ordered)
+        {
+            renamed.Add((parameter, parameter.ParameterName));
+            parameter.ParameterName = "";
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
     }
 
     private static BufferedRows[] ReadAnswers(NpgsqlBatch batch, List<Job> jobs)

@@ -122,6 +122,28 @@ public sealed class PostgresBatchingTests
     }
 
     [Theory, OnPostgres]
+    public async Task ParametersAreBoundByNameWhateverTheTextAroundThemAndKeepTheirNames(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
+        var batching = items.Db.PostgresBatching!;
+        NpgsqlParameter[] repeated = [new("@b", "x"), new("a", 1)];
+        NpgsqlParameter[] unused = [new("a", 7), new("z", 8)];
+
+        // Sent as $1, $2…: a name used twice, names in a literal and a comment, an operator and casts that look like
+        // placeholders; and one statement with a parameter its text does not use, which keeps Npgsql's own binding.
+        var reads = await RunAsOneBatchAsync(items.Db, write: false,
+        [
+            () => Scalar(batching.RunAsync("SELECT @b || '-' || @a::text || '-' || @b", StatementKind.Read, repeated, 30, CancellationToken.None)),
+            () => Scalar(batching.RunAsync("SELECT '@a @b' || @a::text /* @b */ -- @c\n", StatementKind.Read, [new("a", 5)], 30, CancellationToken.None)),
+            () => Scalar(batching.RunAsync("SELECT ('{\"k\":1}'::jsonb @> '{\"k\":1}'::jsonb) AND @flag", StatementKind.Read, [new("flag", true)], 30, CancellationToken.None)),
+            () => Scalar(batching.RunAsync("SELECT @a::int + 1", StatementKind.Read, unused, 30, CancellationToken.None)),
+        ]);
+
+        Assert.Equal(new object?[] { "x-1-x", "@a @b5", true, 8 }, reads.Select(read => read.Result));
+        Assert.Equal(["@b", "a", "a", "z"], repeated.Concat(unused).Select(parameter => parameter.ParameterName));
+    }
+
+    [Theory, OnPostgres]
     public async Task WhenTheResultSetsDoNotMatchTheStatementsNoCallerGetsAnothersRows(DatabaseProvider provider)
     {
         await using var items = await ItemsDatabase.CreateAsync(provider);
@@ -310,6 +332,12 @@ public sealed class PostgresBatchingTests
     {
         await using var connection = await db.OpenAsync();
         return await connection.QuerySingleOrDefaultAsync<string>("SELECT name FROM items WHERE id = @id", new { id });
+    }
+
+    private static async Task<object?> Scalar(Task<BufferedRows> statement)
+    {
+        var rows = await statement;
+        return rows.Rows.Single()[0];
     }
 
     private static async Task<object?> ScalarAsync(Db db, string sql, object? parameters = null)

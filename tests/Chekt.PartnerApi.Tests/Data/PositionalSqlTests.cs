@@ -1,0 +1,62 @@
+using Chekt.PartnerApi.Data;
+using Npgsql;
+
+namespace Chekt.PartnerApi.Tests.Data;
+
+/// <summary>
+/// The positional form of a statement for PostgreSQL: each <c>@name</c> of the code becomes <c>$n</c>, the same name the
+/// same number, and nothing else of the text changes; a text it cannot be sure of keeps Npgsql's own binding.
+/// </summary>
+public sealed class PositionalSqlTests
+{
+    [Fact]
+    public void EachNameOfTheCodeBecomesItsPositionInOrderOfFirstUse()
+    {
+        var sql = PositionalSql.Rewrite("SELECT * FROM t WHERE a = @alpha AND b = @beta_2 OR a = @alpha")!;
+
+        Assert.Equal("SELECT * FROM t WHERE a = $1 AND b = $2 OR a = $1", sql.Text);
+        Assert.Equal(["alpha", "beta_2"], sql.Names);
+    }
+
+    [Theory]
+    [InlineData("SELECT '@x' || @y", "SELECT '@x' || $1")]
+    [InlineData("SELECT \"@x\" FROM t WHERE id = @y", "SELECT \"@x\" FROM t WHERE id = $1")]
+    [InlineData("SELECT @y -- @x\n, 1 /* @x */", "SELECT $1 -- @x\n, 1 /* @x */")]
+    [InlineData("SELECT a @> b, @y::text, @@ c FROM t", "SELECT a @> b, $1::text, @@ c FROM t")]
+    [InlineData("SELECT x@y, @y", "SELECT x@y, $1")]
+    public void LiteralsCommentsOperatorsAndCastsAreLeftAsTheyAre(string sql, string expected)
+    {
+        var positional = PositionalSql.Rewrite(sql)!;
+
+        Assert.Equal(expected, positional.Text);
+        Assert.Equal(["y"], positional.Names);
+    }
+
+    [Theory]
+    [InlineData("SELECT 1")]
+    [InlineData("SELECT '@x'")]
+    [InlineData("SELECT $1 + @x")]
+    [InlineData("SELECT :x + @y")]
+    public void ATextWithoutNamesOrWithPlaceholdersOfAnotherKindHasNoPositionalForm(string sql) =>
+        Assert.Null(PositionalSql.Rewrite(sql));
+
+    [Fact]
+    public void ParametersAreOrderedByTheirNamesWithOrWithoutThePrefix()
+    {
+        var sql = PositionalSql.For("UPDATE t SET a = @a WHERE id = @id")!;
+        NpgsqlParameter[] parameters = [new("@id", 1), new("a", 2)];
+
+        Assert.Equal([parameters[1], parameters[0]], sql.Order(parameters)!);
+    }
+
+    [Fact]
+    public void ParametersThatDoNotMatchThePlaceholdersOneForOneAreNotOrdered()
+    {
+        var sql = PositionalSql.For("SELECT @a, @b")!;
+
+        Assert.Null(sql.Order([new("a", 1)]));
+        Assert.Null(sql.Order([new("a", 1), new("c", 2)]));
+        Assert.Null(sql.Order([new("a", 1), new("@a", 2)]));
+        Assert.Null(sql.Order([new("a", 1), new("b", 2), new("c", 3)]));
+    }
+}
