@@ -225,6 +225,11 @@ internal sealed class Report(BenchOptions options)
         void Target(string scenario, string target, double? value, Func<double, bool> met, string format = "0.00")
         {
             var shown = value is { } v && !double.IsNaN(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+            if (value is { } u && !double.IsNaN(u) && format == "0.00" && met(Math.Round(u, 2)) != met(u))
+            {
+                // A value just under its line must not read as on it (0.147 shown as 0.15, not met): one more decimal.
+                shown = u.ToString("0.000", CultureInfo.InvariantCulture);
+            }
             text.AppendLine(CultureInfo.InvariantCulture, $"| {scenario} | {target} | {shown} | {(value is { } x && !double.IsNaN(x) ? (met(x) ? "yes" : "**no**") : "n/a")} |");
         }
 
