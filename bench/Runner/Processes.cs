@@ -160,9 +160,10 @@ public sealed class PgCluster : IAsyncDisposable
 
     /// <summary>
     /// Runs pgbench's custom <paramref name="script"/> with prepared statements and returns its transactions
-    /// per second, or null when pgbench is not installed or fails.
+    /// per second and the p99 of their latencies (from pgbench's per-transaction log), or null when pgbench is
+    /// not installed or fails.
     /// </summary>
-    public async Task<double?> PgbenchAsync(string database, string script, int clients, TimeSpan duration, string work)
+    public async Task<PgbenchResult?> PgbenchAsync(string database, string script, int clients, TimeSpan duration, string work)
     {
         var path = Path.Combine(_binDirectory, "pgbench");
         if (!File.Exists(path))
@@ -170,14 +171,30 @@ public sealed class PgCluster : IAsyncDisposable
             return null;
         }
 
-        var file = Path.Combine(work, $"pgbench-{Guid.NewGuid():N}.sql");
+        var name = $"pgbench-{Guid.NewGuid():N}";
+        var file = Path.Combine(work, name + ".sql");
         await File.WriteAllTextAsync(file, script);
+        var logPrefix = Path.Combine(work, name + "-log");
         var (exitCode, output) = await ServiceProcess.RunAsync(path,
             "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-n", "-M", "prepared",
             "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
-            "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), "-f", file, database);
+            "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), "-l", "--log-prefix", logPrefix, "-f", file, database);
         var tps = System.Text.RegularExpressions.Regex.Match(output, @"tps = ([0-9.]+)");
-        return exitCode == 0 && tps.Success ? double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+        if (exitCode != 0 || !tps.Success)
+        {
+            return null;
+        }
+
+        // One line per transaction, one file per pgbench thread: "client transaction latency_us script epoch us".
+        var latencies = Directory.GetFiles(work, Path.GetFileName(logPrefix) + ".*")
+            .SelectMany(File.ReadLines)
+            .Select(line => line.Split(' '))
+            .Where(fields => fields.Length >= 3)
+            .Select(fields => double.Parse(fields[2], CultureInfo.InvariantCulture) / 1000)
+            .Order()
+            .ToArray();
+        double? p99 = latencies.Length == 0 ? null : latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)];
+        return new PgbenchResult(double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture), p99);
     }
 
     public async Task CreateDatabaseAsync(string name)
@@ -212,3 +229,6 @@ public sealed class PgCluster : IAsyncDisposable
         }
     }
 }
+
+/// <summary>What pgbench measured: transactions a second, and the p99 of their latencies in milliseconds.</summary>
+public sealed record PgbenchResult(double PerSecond, double? P99Ms);

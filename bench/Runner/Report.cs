@@ -12,7 +12,7 @@ internal sealed class Report(BenchOptions options)
     private readonly Dictionary<string, double> _peerRatios = [];
     private (double Start, double Half, double End, double Max, long Requests)? _memory;
     private double? _signaturesPerSecond;
-    private (double? Reads, double? Inserts)? _postgresAlone;
+    private (PgbenchResult? Reads, PgbenchResult? Inserts)? _postgresAlone;
 
     /// <summary>GET dealer on the 10x set (A) against the normal set (B), in alternating runs.</summary>
     public const string LargeVersusNormal = "GET dealer, SQLite 10x data vs normal data";
@@ -180,7 +180,7 @@ internal sealed class Report(BenchOptions options)
 
             """), options.Connections, options.Duration, work);
         _postgresAlone = (reads, inserts);
-        Console.WriteLine($"  {reads:0} access queries/s, {inserts:0} inserts/s");
+        Console.WriteLine($"  {reads?.PerSecond:0} access queries/s (p99 {reads?.P99Ms:0.0} ms), {inserts?.PerSecond:0} inserts/s");
     }
 
     /// <summary>Server memory over a long run of authenticated GETs, sampled from /proc.</summary>
@@ -270,17 +270,19 @@ internal sealed class Report(BenchOptions options)
 
         if (_postgresAlone is { } alone)
         {
-            string Ceiling(string what, double? perSecond, string scenario)
+            string Ceiling(string what, PgbenchResult? alone, string scenario)
             {
                 var measured = _measurements.FirstOrDefault(m => m.Scenario == scenario);
-                if (perSecond is not { } rate || measured is null)
+                if (alone is null || measured is null)
                 {
                     return $"{what}: not measured";
                 }
 
-                var ceiling = rate / Median([.. measured.B.Select(r => r.RequestsPerSecond)]);
+                // Note: the p99 of PostgreSQL alone at the same number of clients bounds the server's p99 from below.
+                var ceiling = alone.PerSecond / Median([.. measured.B.Select(r => r.RequestsPerSecond)]);
+                var p99 = alone.P99Ms is { } latency ? string.Create(CultureInfo.InvariantCulture, $", p99 {latency:0.0} ms") : "";
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"{what}: {rate:0} per second = {ceiling:0.00} × baseline (the server's \"{scenario}\" reaches {measured.MedianRatio / ceiling:P0} of it)");
+                    $"{what}: {alone.PerSecond:0} per second{p99} = {ceiling:0.00} × baseline (the server's \"{scenario}\" reaches {measured.MedianRatio / ceiling:P0} of it)");
             }
 
             text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
