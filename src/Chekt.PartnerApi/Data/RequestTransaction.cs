@@ -65,7 +65,7 @@ public sealed class RequestTransaction : IAsyncDisposable
         _done = true;
         if (_connection is Npgsql.NpgsqlConnection)
         {
-            await _connection.ExecuteAsync(new CommandDefinition(sql + ";\nCOMMIT", parameters, Transaction));
+            await _connection.ExecuteAsync(new CommandDefinition(sql.TrimEnd().TrimEnd(';') + ";\nCOMMIT", parameters, Transaction));
             return;
         }
 

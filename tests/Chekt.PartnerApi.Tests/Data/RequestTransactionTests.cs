@@ -64,7 +64,7 @@ public sealed class RequestTransactionTests
         await using (var transaction = await db.BeginRequestTransactionAsync())
         {
             await InsertAsync(transaction, 1, "first");
-            await transaction.CommitAfterAsync("UPDATE transaction_probe SET name = @name WHERE id = @id", new { id = 1, name = "last" });
+            await transaction.CommitAfterAsync("UPDATE transaction_probe SET name = @name WHERE id = @id;\n", new { id = 1, name = "last" });
 
             // Committed before the scope ends: another connection sees it.
             Assert.Equal(["last"], await services.QueryAsync<string>("SELECT name FROM transaction_probe"));
