@@ -40,7 +40,7 @@ public sealed class RuntimeDefaultsTests
     }
 
     [Fact]
-    public void TheServerRuntimeKeepsTheYoungGenerationSmall()
+    public void TheServerRuntimeKeepsTheYoungGenerationSmallAndIdleWorkersFromSpinning()
     {
         var runtimeConfig = Path.ChangeExtension(typeof(PartnerServer).Assembly.Location, ".runtimeconfig.json");
         using var document = JsonDocument.Parse(File.ReadAllText(runtimeConfig));
@@ -48,6 +48,7 @@ public sealed class RuntimeDefaultsTests
 
         Assert.Equal(1_048_576, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
         Assert.True(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
 
     [Fact]
