@@ -109,7 +109,7 @@ public sealed class PostgresConnectionTests
 
     private static ServiceProvider Multiplexed(TestDatabase database) => TestServices.For(database, MultiplexedSettings(database));
 
-    private static Dictionary<string, string?> MultiplexedSettings(TestDatabase database) =>
+    internal static Dictionary<string, string?> MultiplexedSettings(TestDatabase database) =>
         new() { ["ConnectionStrings:Partner"] = database.ConnectionString + ";Multiplexing=true" };
 
     private static bool IsMultiplexed(DbConnection connection) =>

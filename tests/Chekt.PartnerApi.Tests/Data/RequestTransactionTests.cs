@@ -24,8 +24,7 @@ public sealed class RequestTransactionTests
     public async Task WithMultiplexingTheLastStatementCommitsWithTheStatementsBeforeIt(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
-        await using var services = TestServices.For(database,
-            new Dictionary<string, string?> { ["ConnectionStrings:Partner"] = database.ConnectionString + ";Multiplexing=true" });
+        await using var services = TestServices.For(database, PostgresConnectionTests.MultiplexedSettings(database));
         await AssertTheLastStatementCommitsWithTheOthersAsync(services);
     }
 
