@@ -215,6 +215,53 @@ public sealed class IdempotencyAndConcurrencyTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task ABodyLongerThanOneReadIsComparedWhole(DatabaseProvider provider)
+    {
+        await using var world = await StartAsync(provider);
+        var key = "long-" + Guid.NewGuid().ToString("N");
+        // JSON allows the whitespace: the fields that differ come after 20 KiB of it, past the first reads of the body.
+        static string LongBody(string firstName) =>
+            "{\"external_contact_id\":\"long-1\"," + new string(' ', 20 * 1024)
+            + $"\"first_name\":\"{firstName}\",\"last_name\":\"Doe\",\"phone_number\":\"+1 555 123 4567\"}}";
+
+        var first = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, LongBody("Jane"), key));
+        Assert.True(first.Status == 201, first.Text);
+        var retry = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, LongBody("Jane"), key));
+        Assert.Equal(201, retry.Status);
+        Assert.Equal("true", retry.Replayed);
+        Assert.Equal(first.Body, retry.Body);
+
+        var other = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, LongBody("Janet"), key));
+        Assert.Equal(409, other.Status);
+        Assert.Equal("idempotency_conflict", other.ErrorCode);
+        Assert.Null(other.Replayed);
+        Assert.Equal(1, await ContactRowsAsync(world, world.Site, "long-1"));
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task AnIdempotentBodyOver64KiBWithoutContentLengthIs413AndLeavesTheKeyFree(DatabaseProvider provider)
+    {
+        await using var world = await StartAsync(provider);
+        var key = "big-" + Guid.NewGuid().ToString("N");
+        var tooLong = "{\"external_contact_id\":\"big-1\"," + new string(' ', 64 * 1024)
+            + "\"first_name\":\"Jane\",\"last_name\":\"Doe\",\"phone_number\":\"+1 555 123 4567\"}";
+        using (var request = Request(HttpMethod.Post, world.ContactsPath, world.Token1, idempotencyKey: key))
+        {
+            request.Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(tooLong)));
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await world.App.Client.SendAsync(request);
+            await response.ReadErrorAsync(413, "payload_too_large");
+        }
+
+        Assert.Equal(0, await ContactRowsAsync(world, world.Site, "big-1"));
+        // Nothing was stored under the key: the next request with it runs.
+        var next = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("big-1"), key));
+        Assert.True(next.Status == 201, next.Text);
+        Assert.Null(next.Replayed);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task ARetryWhileTheFirstRequestIsStillRunningIsRefusedAfterAWaitAndRunsOnceTheFirstIsGone(DatabaseProvider provider)
     {
         // On SQLite the retry waits for the write lock the first request holds, as long as the busy timeout: shortened here.
