@@ -17,7 +17,7 @@ public static class DealerEndpoints
     public static RouteGroupBuilder MapDealerEndpoints(this RouteGroupBuilder api)
     {
         // Note: connect acts on the signed-in user's own dealer, so it has no {dealerId} and no dealer filter.
-        api.MapPut("/dealers/connect", ConnectAsync).RequireDealerAdmin().AddEndpointFilter<IdempotencyFilter>()
+        api.MapPut("/dealers/connect", ConnectAsync).RequireDealerAdmin().AddEndpointFilter(PartnerApiAuthorization.SharedFilter<IdempotencyFilter>(api))
             .WithName("ConnectDealer").WithTags("Dealers")
             .WithSummary("Connect a dealer")
             .WithDescription(

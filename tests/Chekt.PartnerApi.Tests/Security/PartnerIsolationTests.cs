@@ -143,6 +143,41 @@ public sealed class PartnerIsolationTests
         Assert.Equal(2, await CountAsync(app, "SELECT COUNT(*) FROM dealer_connections WHERE disconnected_at IS NULL", new { }));
     }
 
+    /// <summary>
+    /// The access filters are one instance per route group, shared by every request: requests of two partners in
+    /// flight at the same time must each be decided on their own token and path alone.
+    /// </summary>
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ConcurrentRequestsOfTwoPartnersAreEachAnsweredForTheirOwnCaller(DatabaseProvider provider)
+    {
+        await using var world = await StartAsync(provider);
+        var app = world.App;
+        var contactA = $"/partner/v1/dealers/{world.DealerA}/sites/{world.SiteA1}/contacts/{world.ContactA1}";
+        var contactB = $"/partner/v1/dealers/{world.DealerB}/sites/{world.SiteB}/contacts/{world.ContactB}";
+        var cases = new (string Token, string Path, int Status, long? ContactId)[]
+        {
+            (world.TokenA, contactA, 200, world.ContactA1),
+            (world.TokenB, contactB, 200, world.ContactB),
+            (world.TokenA, contactB, 403, null),
+            (world.TokenB, contactA, 403, null),
+            (world.TokenA, $"/partner/v1/dealers/{world.DealerA}/sites/{world.SiteB}/contacts/{world.ContactB}", 404, null),
+        };
+
+        // 250 requests: A's 150 stay within its client's burst of 200, so none is refused as over the rate limit.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 250).Select(index => Task.Run(async () =>
+        {
+            var (token, path, status, contactId) = cases[index % cases.Length];
+            using var response = await app.Client.SendAsync(Seed.Authorized(HttpMethod.Get, path, token));
+            var body = await response.Content.ReadAsStringAsync();
+            var ok = (int)response.StatusCode == status
+                     && (contactId is null || System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("contact_id").GetInt64() == contactId);
+            return ok ? null : $"{(token == world.TokenA ? "A" : "B")} GET {path}: expected {status}, got {(int)response.StatusCode} {body}";
+        })));
+
+        var wrong = answers.OfType<string>().ToList();
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong.Take(5)));
+    }
+
     [Theory, OnSqlite, OnPostgres]
     public async Task ListsOfAPartnersOwnDealerNeverContainAnotherPartnersSitesOrContacts(DatabaseProvider provider)
     {
