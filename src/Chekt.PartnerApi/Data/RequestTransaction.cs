@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
@@ -161,6 +162,12 @@ public sealed class RequestTransaction : IAsyncDisposable
 internal sealed class SavepointCommand(DbCommand inner, DbConnection connection) : DbCommand
 {
     private const string Savepoint = "partner_statement";
+
+    // The text with its savepoint in front, per statement text: building it on every execution was 6% of the
+    // bytes an idempotent create allocated. Bounded like PositionalSql's cache; a text beyond it is built each time.
+    private const int MaxTexts = 4096;
+    private static readonly ConcurrentDictionary<string, string> BehindSavepoint = new(StringComparer.Ordinal);
+
     private string _commandText = inner.CommandText;
 
     [AllowNull]
@@ -241,10 +248,26 @@ internal sealed class SavepointCommand(DbCommand inner, DbConnection connection)
         base.Dispose(disposing);
     }
 
+    private static string WithSavepoint(string sql)
+    {
+        if (BehindSavepoint.TryGetValue(sql, out var text))
+        {
+            return text;
+        }
+
+        text = $"SAVEPOINT {Savepoint}; {sql}";
+        if (BehindSavepoint.Count < MaxTexts)
+        {
+            BehindSavepoint.TryAdd(sql, text);
+        }
+
+        return text;
+    }
+
     private async Task<T> RunAsync<T>(Func<Task<T>> execute, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        inner.CommandText = $"SAVEPOINT {Savepoint}; {_commandText}";
+        inner.CommandText = WithSavepoint(_commandText);
         try
         {
             return await execute();
