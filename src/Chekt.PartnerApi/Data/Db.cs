@@ -182,31 +182,38 @@ public sealed class Db : IAsyncDisposable
     /// <summary>Whether a request transaction is enlisted in the current flow.</summary>
     internal static bool InRequestTransaction => Enlisted.Value is not null;
 
-    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    // Note: every request opens a connection, and nearly always one that is ready at once (SQLite's pool, the
+    // batching connection, the request's transaction): a ValueTask then allocates nothing, where each async
+    // Task<T> level allocated its own task.
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         if (Enlisted.Value is { } transaction)
         {
-            return transaction.Borrow();
+            return ValueTask.FromResult(transaction.Borrow());
         }
 
         if (_postgresBatching is not null)
         {
             // No round trip yet: the first statement either joins a batch or opens a connection of its own.
-            return new BatchingPostgresConnection(_postgresBatching, _postgres!);
+            return ValueTask.FromResult<DbConnection>(new BatchingPostgresConnection(_postgresBatching, _postgres!));
         }
 
-        return await OpenOwnAsync(cancellationToken);
+        return OpenOwnAsync(cancellationToken);
     }
 
-    private async Task<DbConnection> OpenOwnAsync(CancellationToken cancellationToken)
+    private ValueTask<DbConnection> OpenOwnAsync(CancellationToken cancellationToken)
     {
         if (_postgres is not null)
         {
-            return await _postgres.OpenConnectionAsync(cancellationToken);
+            var opening = _postgres.OpenConnectionAsync(cancellationToken);
+            return opening.IsCompletedSuccessfully ? ValueTask.FromResult<DbConnection>(opening.Result) : AwaitOpenAsync(opening);
         }
 
-        return await _sqlite!.RentAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(_sqlite!.Rent());
     }
+
+    private static async ValueTask<DbConnection> AwaitOpenAsync(ValueTask<Npgsql.NpgsqlConnection> opening) => await opening;
 
     /// <summary>
     /// A connection that is the caller's alone until disposed, so session state (advisory locks,

@@ -443,33 +443,57 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
 
     protected override DbParameter CreateDbParameter() => new SqliteParameter();
 
-    public override int ExecuteNonQuery() => Run(command => command.ExecuteNonQuery());
+    public override int ExecuteNonQuery() => Run(static (command, _) => command.ExecuteNonQuery(), 0);
 
-    public override object? ExecuteScalar() => Run(command => command.ExecuteScalar());
+    public override object? ExecuteScalar() => Run(static (command, _) => command.ExecuteScalar(), 0);
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) =>
-        new SqliteColumnReader(Run(command => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), keepsReader: true));
+        new SqliteColumnReader(Run(static (command, behavior) => command.ExecuteReader(behavior & ~CommandBehavior.CloseConnection), behavior, keepsReader: true));
 
-    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
+    // Note: Microsoft.Data.Sqlite's asynchronous methods run the statement synchronously and wrap the result in a
+    // task; a statement that is not grouped runs the same way here, through the synchronous method, without the
+    // closure, delegate and tasks the asynchronous path allocated on every read.
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
         GroupCommitFor() is { } groupCommit
-            ? (await RunGroupedAsync(groupCommit, cancellationToken)).RecordsAffected
-            : await RunAsync(command => command.ExecuteNonQueryAsync(cancellationToken));
+            ? RecordsAffectedAsync(RunGroupedAsync(groupCommit, cancellationToken))
+            : RunNow(static (command, _) => command.ExecuteNonQuery(), 0, cancellationToken);
 
-    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) =>
+        GroupCommitFor() is { } groupCommit
+            ? FirstValueAsync(RunGroupedAsync(groupCommit, cancellationToken))
+            : RunNow(static (command, _) => command.ExecuteScalar(), 0, cancellationToken);
+
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        GroupCommitFor() is { } groupCommit
+            ? ReaderAsync(RunGroupedAsync(groupCommit, cancellationToken))
+            : RunNow(static (command, behavior) => command.ExecuteDbDataReader(behavior), behavior, cancellationToken);
+
+    private Task<T> RunNow<T, TState>(Func<PooledSqliteCommand, TState, T> execute, TState state, CancellationToken cancellationToken)
     {
-        if (GroupCommitFor() is not { } groupCommit)
+        if (cancellationToken.IsCancellationRequested)
         {
-            return await RunAsync(command => command.ExecuteScalarAsync(cancellationToken));
+            return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var rows = await RunGroupedAsync(groupCommit, cancellationToken);
+        try
+        {
+            return Task.FromResult(execute(this, state));
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<T>(exception);
+        }
+    }
+
+    private static async Task<int> RecordsAffectedAsync(Task<BufferedRows> rows) => (await rows).RecordsAffected;
+
+    private static async Task<object?> FirstValueAsync(Task<BufferedRows> grouped)
+    {
+        var rows = await grouped;
         return rows.Rows.Count > 0 && rows.Names.Length > 0 ? rows.Rows[0][0] : null;
     }
 
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        GroupCommitFor() is { } groupCommit
-            ? (await RunGroupedAsync(groupCommit, cancellationToken)).CreateReader()
-            : new SqliteColumnReader(await RunAsync(command => command.ExecuteReaderAsync(behavior & ~CommandBehavior.CloseConnection, cancellationToken), keepsReader: true));
+    private static async Task<DbDataReader> ReaderAsync(Task<BufferedRows> rows) => (await rows).CreateReader();
 
     /// <summary>
     /// The group commit when this command joins it: a single write statement, run asynchronously, while
@@ -494,28 +518,12 @@ internal sealed class PooledSqliteCommand(PooledSqliteConnection connection) : D
     private Task<BufferedRows> RunGroupedAsync(SqliteGroupCommit groupCommit, CancellationToken cancellationToken) =>
         groupCommit.RunAsync(CommandText, [.. _parameters.Cast<SqliteParameter>()], CommandTimeout, cancellationToken);
 
-    private T Run<T>(Func<SqliteCommand, T> execute, bool keepsReader = false)
+    private T Run<T, TState>(Func<SqliteCommand, TState, T> execute, TState state, bool keepsReader = false)
     {
         var (session, statement) = Bind();
         try
         {
-            var result = execute(statement.Command);
-            Finish(session, statement, result as SqliteDataReader, keepsReader);
-            return result;
-        }
-        catch
-        {
-            session.Discard(CommandText, statement);
-            throw;
-        }
-    }
-
-    private async Task<T> RunAsync<T>(Func<SqliteCommand, Task<T>> execute, bool keepsReader = false)
-    {
-        var (session, statement) = Bind();
-        try
-        {
-            var result = await execute(statement.Command);
+            var result = execute(statement.Command, state);
             Finish(session, statement, result as SqliteDataReader, keepsReader);
             return result;
         }
