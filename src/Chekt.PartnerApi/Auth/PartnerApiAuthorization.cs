@@ -160,7 +160,7 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
         return validation.IsCompletedSuccessfully ? Continue(context, next, validation.Result) : ContinueAsync(context, next, validation);
     }
 
-    private async ValueTask<object?> ContinueAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, Task<(PartnerCaller? Caller, string? Reason)> validation) =>
+    private async ValueTask<object?> ContinueAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, ValueTask<(PartnerCaller? Caller, string? Reason)> validation) =>
         await Continue(context, next, await validation);
 
     private ValueTask<object?> Continue(EndpointFilterInvocationContext context, EndpointFilterDelegate next, (PartnerCaller? Caller, string? Reason) validation)
@@ -434,8 +434,11 @@ public sealed class ScopeFilter : IEndpointFilter
     {
         var caller = http.GetCaller();
         var endpoint = http.GetEndpoint();
-        foreach (var required in endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [])
+        // By index: a foreach over the metadata's list interface allocated an enumerator on every request.
+        var requiredScopes = endpoint?.Metadata.GetOrderedMetadata<RequiredScope>() ?? [];
+        for (var index = 0; index < requiredScopes.Count; index++)
         {
+            var required = requiredScopes[index];
             if (!caller.Scopes.Contains(required.Scope))
             {
                 var error = new ApiError(StatusCodes.Status403Forbidden, ErrorCodes.InsufficientScope,

@@ -5,6 +5,8 @@ namespace Chekt.PartnerApi.Http;
 /// <summary>
 /// Turns every exception into the error body: the database being unreachable is 503, a request
 /// Kestrel rejected keeps its 4xx status, anything else is logged and answered with a generic 500.
+/// A bare error status (no route: 404, wrong method: 405, any 4xx or 5xx answered without a body) gets the
+/// error body too.
 /// </summary>
 public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
 {
@@ -13,6 +15,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         try
         {
             await next(context);
+            // Note: what UseStatusCodePages did, without the feature and the dictionary it allocated on every request.
+            if (IsBareError(context.Response))
+            {
+                await ErrorWriter.WriteAsync(context, ApiError.ForStatus(context.Response.StatusCode));
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -45,6 +52,10 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             await ErrorWriter.WriteAsync(context, error);
         }
     }
+
+    private static bool IsBareError(HttpResponse response) =>
+        !response.HasStarted && response.StatusCode is >= 400 and < 600
+        && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType);
 
     private static ApiError Classify(Exception exception)
     {

@@ -18,8 +18,6 @@ public static class HttpPipeline
         app.UseMiddleware<TraceIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
-        // Bare status answers (no route: 404, wrong method: 405, ...) get the error body too.
-        app.UseStatusCodePages(context => ErrorWriter.WriteAsync(context.HttpContext, ApiError.ForStatus(context.HttpContext.Response.StatusCode)));
         return app;
     }
 }
