@@ -15,8 +15,11 @@ public sealed record WrkRequest(string Method, string Path, IReadOnlyDictionary<
 
 public static partial class Wrk
 {
-    /// <summary>Runs wrk against <paramref name="baseUrl"/> with a Lua script built from the request.</summary>
-    public static async Task<WrkResult> RunAsync(string baseUrl, WrkRequest request, int connections, TimeSpan duration, string workDirectory)
+    /// <summary>
+    /// Runs wrk against <paramref name="baseUrl"/> with a Lua script built from the request. <paramref name="timeout"/>
+    /// is how long wrk waits for an answer before it counts a socket error; wrk's own default (2 s) when null.
+    /// </summary>
+    public static async Task<WrkResult> RunAsync(string baseUrl, WrkRequest request, int connections, TimeSpan duration, string workDirectory, TimeSpan? timeout = null)
     {
         var script = Path.Combine(workDirectory, $"wrk-{Guid.NewGuid():N}.lua");
         await File.WriteAllTextAsync(script, Script(request));
@@ -28,6 +31,12 @@ public static partial class Wrk
         })
         {
             info.ArgumentList.Add(argument);
+        }
+
+        if (timeout is { } wait)
+        {
+            info.ArgumentList.Add("--timeout");
+            info.ArgumentList.Add($"{(int)wait.TotalSeconds}s");
         }
 
         using var process = Process.Start(info)!;
