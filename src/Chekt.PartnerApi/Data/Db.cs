@@ -226,7 +226,8 @@ public sealed class Db : IAsyncDisposable
             return await _postgresSessions.OpenConnectionAsync(cancellationToken);
         }
 
-        return await _sqlite!.RentAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _sqlite!.Rent();
     }
 
     /// <summary>Synchronous open, for the few framework callbacks that are not asynchronous.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Npgsql;
 
@@ -12,10 +11,7 @@ namespace Chekt.PartnerApi.Data;
 /// </summary>
 internal sealed class PositionalSql
 {
-    // The API's statements are a few hundred texts; statements built from their input are bounded too (a partial
-    // update's columns), but a text beyond this many is simply not remembered.
-    private const int MaxTexts = 4096;
-    private static readonly ConcurrentDictionary<string, PositionalSql?> Known = new(StringComparer.Ordinal);
+    private static readonly SqlTextCache<PositionalSql?> Known = new(Rewrite);
 
     private readonly string[] _names;
 
@@ -32,21 +28,7 @@ internal sealed class PositionalSql
     public IReadOnlyList<string> Names => _names;
 
     /// <summary>The positional form of a text, or null when it has none (no parameters, or placeholders of another kind).</summary>
-    public static PositionalSql? For(string sql)
-    {
-        if (Known.TryGetValue(sql, out var known))
-        {
-            return known;
-        }
-
-        var made = Rewrite(sql);
-        if (Known.Count < MaxTexts)
-        {
-            Known.TryAdd(sql, made);
-        }
-
-        return made;
-    }
+    public static PositionalSql? For(string sql) => Known.For(sql);
 
     /// <summary>
     /// The parameters in the order of the placeholders, each found by its name; null unless every placeholder has

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
@@ -164,9 +163,8 @@ internal sealed class SavepointCommand(DbCommand inner, DbConnection connection)
     private const string Savepoint = "partner_statement";
 
     // The text with its savepoint in front, per statement text: building it on every execution was 6% of the
-    // bytes an idempotent create allocated. Bounded like PositionalSql's cache; a text beyond it is built each time.
-    private const int MaxTexts = 4096;
-    private static readonly ConcurrentDictionary<string, string> BehindSavepoint = new(StringComparer.Ordinal);
+    // bytes an idempotent create allocated.
+    private static readonly SqlTextCache<string> BehindSavepoint = new(static sql => $"SAVEPOINT {Savepoint}; {sql}");
 
     private string _commandText = inner.CommandText;
 
@@ -248,26 +246,10 @@ internal sealed class SavepointCommand(DbCommand inner, DbConnection connection)
         base.Dispose(disposing);
     }
 
-    private static string WithSavepoint(string sql)
-    {
-        if (BehindSavepoint.TryGetValue(sql, out var text))
-        {
-            return text;
-        }
-
-        text = $"SAVEPOINT {Savepoint}; {sql}";
-        if (BehindSavepoint.Count < MaxTexts)
-        {
-            BehindSavepoint.TryAdd(sql, text);
-        }
-
-        return text;
-    }
-
     private async Task<T> RunAsync<T>(Func<Task<T>> execute, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        inner.CommandText = WithSavepoint(_commandText);
+        inner.CommandText = BehindSavepoint.For(_commandText);
         try
         {
             return await execute();

@@ -64,13 +64,7 @@ internal sealed class SqliteSessionPool : IDisposable
     internal SqliteGroupCommit? GroupCommit { get; }
 
     // Note: opening a SQLite connection and running its pragmas is local, synchronous work (Microsoft.Data.Sqlite's
-    // async methods run synchronously too), so both ways of renting share one path.
-    public Task<DbConnection> RentAsync(CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Rent());
-    }
-
+    // async methods run synchronously too), so renting is synchronous; Db wraps it for its asynchronous callers.
     public DbConnection Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -19,7 +19,7 @@ public sealed class SqliteColumnReaderTests : IDisposable
     {
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "columns.db"), Pooling = false }.ConnectionString;
         using var pool = new SqliteSessionPool(connectionString, "SELECT 1;", groupCommit: false);
-        await using (var setup = await pool.RentAsync(CancellationToken.None))
+        await using (var setup = pool.Rent())
         {
             await setup.ExecuteAsync("CREATE TABLE samples (id INTEGER PRIMARY KEY, number INTEGER, text TEXT, missing TEXT, real REAL, digits TEXT, empty TEXT, blob BLOB)");
             await setup.ExecuteAsync("""
@@ -34,7 +34,7 @@ public sealed class SqliteColumnReaderTests : IDisposable
         using var reference = new SqliteConnection(connectionString);
         reference.Open();
         using var expected = new SqliteCommand(Query, reference).ExecuteReader();
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         await using var command = connection.CreateCommand();
         command.CommandText = Query;
         await using var actual = await command.ExecuteReaderAsync();

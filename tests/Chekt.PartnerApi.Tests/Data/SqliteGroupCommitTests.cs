@@ -101,7 +101,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
     public async Task RowsCountsAndScalarsComeBackFromTheWriter()
     {
         using var pool = NewPool();
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
 
         var inserted = await connection.QuerySingleAsync<(long Id, string Name)>("INSERT INTO items (name) VALUES ('x') RETURNING id, name");
         var id = await connection.ExecuteScalarAsync("INSERT INTO items (name) VALUES ('y') RETURNING id");
@@ -121,7 +121,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
     {
         using var pool = NewPool();
         var submittedBefore = pool.GroupCommit!.Submitted;
-        await using (var connection = await pool.RentAsync(CancellationToken.None))
+        await using (var connection = pool.Rent())
         {
             Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items"));
             await using var transaction = await connection.BeginTransactionAsync();
@@ -295,7 +295,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
     {
         using var pool = NewPool();
         await using var transaction = RequestTransaction.Over(await pool.GroupCommit!.BeginTransactionAsync(CancellationToken.None));
-        await using var outside = await pool.RentAsync(CancellationToken.None);
+        await using var outside = pool.Rent();
         Db.Enlist(transaction);
         try
         {
@@ -460,20 +460,20 @@ public sealed class SqliteGroupCommitTests : IDisposable
 
     private static Func<Task<int>> BlockerOn(SqliteSessionPool pool) => async () =>
     {
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         return await connection.ExecuteAsync("INSERT INTO other DEFAULT VALUES");
     };
 
     private static Func<Task<int>> Insert(SqliteSessionPool pool, string name, CancellationToken cancellationToken = default) => async () =>
     {
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         return await connection.ExecuteAsync(new CommandDefinition("INSERT INTO items (name) VALUES (@name)", new { name }, cancellationToken: cancellationToken));
     };
 
     /// <summary>A trigger that makes SQLite roll back the whole transaction (not only the statement) when "two" is inserted.</summary>
     private static async Task RefuseTwoByRollingBackTheWholeTransactionAsync(SqliteSessionPool pool)
     {
-        await using var setup = await pool.RentAsync(CancellationToken.None);
+        await using var setup = pool.Rent();
         await setup.ExecuteAsync("CREATE TRIGGER refuse_two BEFORE INSERT ON items WHEN NEW.name = 'two' BEGIN SELECT RAISE(ROLLBACK, 'two is refused'); END");
     }
 
@@ -496,7 +496,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
 
     private static async Task<string[]> NamesAsync(SqliteSessionPool pool)
     {
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         return [.. await connection.QueryAsync<string>("SELECT name FROM items ORDER BY name")];
     }
 

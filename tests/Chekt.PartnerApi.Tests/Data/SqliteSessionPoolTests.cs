@@ -40,7 +40,7 @@ public sealed class SqliteSessionPoolTests : IDisposable
     public async Task ParametersNamedWithoutTheirPrefixBindWhateverPrefixTheSqlUses()
     {
         using var pool = NewPool();
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
 
         Assert.Equal("two", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = :id", new { id = 2 }));
         Assert.Equal("one", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = $id", new { id = 1 }));
@@ -56,20 +56,20 @@ public sealed class SqliteSessionPoolTests : IDisposable
         const string read = "SELECT name FROM items WHERE id >= @id ORDER BY id";
 
         // Two sessions at once; each reads only the first row of a two-row result and goes back to the pool.
-        await using (var first = await pool.RentAsync(CancellationToken.None))
-        await using (var second = await pool.RentAsync(CancellationToken.None))
+        await using (var first = pool.Rent())
+        await using (var second = pool.Rent())
         {
             Assert.Equal("one", await first.QueryFirstAsync<string>(read, new { id = 1 }));
             Assert.Equal("one", await second.QueryFirstAsync<string>(read, new { id = 1 }));
         }
 
-        await using (var writer = await pool.RentAsync(CancellationToken.None))
+        await using (var writer = pool.Rent())
         {
             await writer.ExecuteAsync("UPDATE items SET name = 'uno' WHERE id = 1");
         }
 
-        await using var again1 = await pool.RentAsync(CancellationToken.None);
-        await using var again2 = await pool.RentAsync(CancellationToken.None);
+        await using var again1 = pool.Rent();
+        await using var again2 = pool.Rent();
         Assert.Equal("uno", await again1.QueryFirstAsync<string>(read, new { id = 1 }));
         Assert.Equal("uno", await again2.QueryFirstAsync<string>(read, new { id = 1 }));
     }
@@ -78,13 +78,13 @@ public sealed class SqliteSessionPoolTests : IDisposable
     public async Task ASessionReturnedInsideATransactionIsRolledBack()
     {
         using var pool = NewPool();
-        await using (var connection = await pool.RentAsync(CancellationToken.None))
+        await using (var connection = pool.Rent())
         {
             var transaction = await connection.BeginTransactionAsync();
             await connection.ExecuteAsync("INSERT INTO items (id, name) VALUES (3, 'three')", transaction: transaction);
         }
 
-        await using var check = await pool.RentAsync(CancellationToken.None);
+        await using var check = pool.Rent();
         Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items WHERE id = 3"));
         await check.ExecuteAsync("INSERT INTO items (id, name) VALUES (4, 'four')"); // no transaction left pending
         Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items WHERE id = 4"));
@@ -95,7 +95,7 @@ public sealed class SqliteSessionPoolTests : IDisposable
     {
         using var pool = NewPool();
         const string insert = "INSERT INTO items (name) VALUES (@name)";
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync(insert, new { name = "one" }));
         Assert.Equal(1, await connection.ExecuteAsync(insert, new { name = "five" }));
         await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync(insert, new { name = "five" }));
@@ -103,11 +103,43 @@ public sealed class SqliteSessionPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task AStatementCancelledBeforeItRunsChangesNothingAndTheSessionGoesOn()
+    {
+        using var pool = NewPool();
+        await using var connection = pool.Rent();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        // The read, the write and the scalar each answer with a cancelled task, before anything is bound or run.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.QueryAsync<string>(
+            new CommandDefinition("SELECT name FROM items WHERE id = @id", new { id = 1 }, cancellationToken: cancelled.Token)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.ExecuteAsync(
+            new CommandDefinition("INSERT INTO items (name) VALUES (@name)", new { name = "six" }, cancellationToken: cancelled.Token)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.ExecuteScalarAsync<long>(
+            new CommandDefinition("SELECT COUNT(*) FROM items", cancellationToken: cancelled.Token)));
+
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM items WHERE name = 'six'"));
+        Assert.Equal("one", await connection.QuerySingleAsync<string>("SELECT name FROM items WHERE id = @id", new { id = 1 }));
+    }
+
+    [Fact]
+    public async Task AReadThatCannotBeBoundIsRefusedAndTheSameTextRunsAgain()
+    {
+        using var pool = NewPool();
+        await using var connection = pool.Rent();
+        const string read = "SELECT name FROM items WHERE id = @id";
+
+        // No value for @id: the statement is refused when it is bound, and its kept statement is not left half-bound.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => connection.QueryAsync<string>(read));
+        Assert.Equal("two", await connection.QuerySingleAsync<string>(read, new { id = 2 }));
+    }
+
+    [Fact]
     public async Task TheSameTextCanRunWhileItsReaderIsStillOpen()
     {
         using var pool = NewPool();
         const string read = "SELECT name, id FROM items WHERE id >= @id ORDER BY id";
-        await using var connection = await pool.RentAsync(CancellationToken.None);
+        await using var connection = pool.Rent();
         var names = new List<string>();
         await using (var outer = await connection.ExecuteReaderAsync(read, new { id = 1 }))
         {
@@ -125,7 +157,7 @@ public sealed class SqliteSessionPoolTests : IDisposable
     public async Task AReturnedLeaseCannotBeUsedAgain()
     {
         using var pool = NewPool();
-        var connection = await pool.RentAsync(CancellationToken.None);
+        var connection = pool.Rent();
         await connection.DisposeAsync();
         Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
         Assert.Throws<ObjectDisposedException>(() => connection.Execute("SELECT 1"));

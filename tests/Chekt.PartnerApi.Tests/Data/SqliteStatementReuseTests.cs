@@ -58,7 +58,7 @@ public sealed class SqliteStatementReuseTests
         {
             using var pool = new SqliteSessionPool(
                 new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "limit.db"), Pooling = false }.ConnectionString, "SELECT 1;", groupCommit: false);
-            await using var connection = await pool.RentAsync(CancellationToken.None);
+            await using var connection = pool.Rent();
             await connection.ExecuteAsync("CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL)");
             await connection.ExecuteAsync("CREATE INDEX ix_items_owner ON items (owner, id)");
             await connection.ExecuteAsync("INSERT INTO items (id, owner) VALUES (1, 1), (2, 1), (3, 1)");
