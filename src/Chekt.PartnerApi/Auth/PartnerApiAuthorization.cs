@@ -231,62 +231,37 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         // Likewise a bad limit or after: the page is then not read here, and the endpoint answers the 400.
         Page? contactPage = readsContacts && contactId == 0 && metadata?.GetMetadata<ReadsContactPage>() is not null
             && Page.Read(http.Request) is (var validPage, null) ? validPage : null;
+        // Every request under /dealers/{dealerId} runs this query, so its integer arguments are bound by hand: on
+        // SQLite the statement runs straight on the session's prepared statement, with no parameter objects, and on
+        // PostgreSQL without Dapper, whose per-call cache lookup hashes the whole SQL text.
+        var arguments = new IntegerArguments();
+        arguments.Add("dealerId", dealerId);
+        arguments.Add("partnerId", caller.PartnerId);
+        if (siteId != 0)
+        {
+            arguments.Add("siteId", siteId);
+        }
+
+        if (contactId != 0)
+        {
+            arguments.Add("contactId", contactId);
+        }
+
+        if (contactPage is { } page)
+        {
+            arguments.Add("after", page.After);
+            arguments.Add("fetch", page.FetchCount);
+        }
+
+        var shape = new AccessQueryShape(siteId, readsDealer, readsSite, contactId != 0, contactPage);
         DealerConnectionRow? row;
-        ContactPageLookup? pageLookup = null;
+        ContactPageLookup? pageLookup;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
             // it across next() would let concurrent requests exhaust the pool waiting on each other.
-            // Every request under /dealers/{dealerId} runs this query, so it is bound by hand rather than
-            // through Dapper, whose per-call cache lookup hashes the whole SQL text.
-            await using var query = connection.CreateCommand();
-            query.CommandText = (db.IsPostgres ? PostgresAccessQueries : SqliteAccessQueries)
-                [(siteId != 0 ? 1 : 0) + (readsDealer ? 2 : 0) + (readsSite ? 4 : 0) + (contactId != 0 ? 8 : 0) + (contactPage is not null ? 16 : 0)];
-            query.AddParameter("dealerId", dealerId);
-            query.AddParameter("partnerId", caller.PartnerId);
-            if (siteId != 0)
-            {
-                query.AddParameter("siteId", siteId);
-            }
-
-            if (contactId != 0)
-            {
-                query.AddParameter("contactId", contactId);
-            }
-
-            if (contactPage is { } page)
-            {
-                query.AddParameter("after", page.After);
-                query.AddParameter("fetch", page.FetchCount);
-            }
-
-            await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
-            row = await reader.ReadAsync(http.RequestAborted) ? DealerConnectionRow.Read(reader, siteId != 0, readsDealer, readsSite, contactId != 0) : null;
-            if (row is not null && contactPage is { } pageToRead)
-            {
-                // One row per contact of the page (a single row with no contact when the site has none), each
-                // repeating the access columns, of which only the first row's are read. The page is written as the
-                // answer's JSON here, from the rows, and the one row fetched beyond the limit only says that more follow.
-                var contactColumn = DealerConnectionRow.ContactColumn(siteId != 0);
-                var json = new Contacts.ContactPageWriter();
-                var more = false;
-                if (!reader.IsDBNull(contactColumn))
-                {
-                    do
-                    {
-                        if (json.Count == pageToRead.Limit)
-                        {
-                            more = true;
-                            break;
-                        }
-
-                        json.Add(reader, contactColumn);
-                    }
-                    while (await reader.ReadAsync(http.RequestAborted));
-                }
-
-                pageLookup = new ContactPageLookup(siteId, pageToRead, json.Finish(), more ? json.LastId : null);
-            }
+            (row, pageLookup) = await connection.ReadAsync((db.IsPostgres ? PostgresAccessQueries : SqliteAccessQueries)[shape.QueryIndex],
+                arguments, shape, static (reader, shape, cancellationToken) => ReadAccessAsync(reader, shape, cancellationToken), http.RequestAborted);
         }
 
         if (row is null)
@@ -335,6 +310,52 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         }
 
         return await next(context);
+    }
+
+    /// <summary>What the access query reads besides the access rules; <see cref="QueryIndex"/> picks its text.</summary>
+    private readonly record struct AccessQueryShape(long SiteId, bool ReadsDealer, bool ReadsSite, bool ReadsContact, Page? ContactPage)
+    {
+        public bool WithSite => SiteId != 0;
+
+        public int QueryIndex => (WithSite ? 1 : 0) + (ReadsDealer ? 2 : 0) + (ReadsSite ? 4 : 0) + (ReadsContact ? 8 : 0) + (ContactPage is not null ? 16 : 0);
+    }
+
+    private static async ValueTask<(DealerConnectionRow? Row, ContactPageLookup? Page)> ReadAccessAsync(
+        DbDataReader reader, AccessQueryShape shape, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return (null, null);
+        }
+
+        var row = DealerConnectionRow.Read(reader, shape.WithSite, shape.ReadsDealer, shape.ReadsSite, shape.ReadsContact);
+        if (shape.ContactPage is not { } pageToRead)
+        {
+            return (row, null);
+        }
+
+        // One row per contact of the page (a single row with no contact when the site has none), each
+        // repeating the access columns, of which only the first row's are read. The page is written as the
+        // answer's JSON here, from the rows, and the one row fetched beyond the limit only says that more follow.
+        var contactColumn = DealerConnectionRow.ContactColumn(shape.WithSite);
+        var json = new Contacts.ContactPageWriter();
+        var more = false;
+        if (!reader.IsDBNull(contactColumn))
+        {
+            do
+            {
+                if (json.Count == pageToRead.Limit)
+                {
+                    more = true;
+                    break;
+                }
+
+                json.Add(reader, contactColumn);
+            }
+            while (await reader.ReadAsync(cancellationToken));
+        }
+
+        return (row, new ContactPageLookup(shape.SiteId, pageToRead, json.Finish(), more ? json.LastId : null));
     }
 
     // One query answers the access rules, and also, where the endpoint needs them, the path's site

@@ -75,7 +75,7 @@ internal sealed class ContactPageWriter
         }
         // Note: text that is not valid UTF-8 (written to the file by something other than the API, which
         // refuses such bodies) goes the way of GetString, which replaces what cannot be read, as for one contact.
-        else if (reader is SqliteColumnReader sqlite && sqlite.TryGetUtf8(ordinal, out var utf8) && Utf8.IsValid(utf8))
+        else if (reader is IUtf8Columns sqlite && sqlite.TryGetUtf8(ordinal, out var utf8) && Utf8.IsValid(utf8))
         {
             _writer.WriteString(name, utf8);
         }

@@ -20,18 +20,10 @@ namespace Chekt.PartnerApi.Data;
 /// to the wrapped reader, so conversions and exceptions stay exactly Microsoft.Data.Sqlite's. The
 /// statement stays alive while the wrapped reader is open, which is the only time these are called.
 /// </remarks>
-internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader
+internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader, IUtf8Columns
 {
-    private const int SqliteInteger = 1;
-    private const int SqliteText = 3;
-    private const int SqliteNull = 5;
-
-    // Note: when the native library cannot be reached under its bundled name (another SQLitePCLRaw
-    // provider, an unusual platform), every read simply goes to the wrapped reader.
-    private static readonly bool NativeReadsAvailable = ProbeNativeReads();
-
     /// <summary>Whether reads go straight to SQLite in this process.</summary>
-    internal static bool NativeReads => NativeReadsAvailable;
+    internal static bool NativeReads => SqliteNative.Available;
 
     private nint _statement;
     private int _fieldCount;
@@ -63,74 +55,34 @@ internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader
     }
 
     public override bool IsDBNull(int ordinal) =>
-        Direct(ordinal) ? Native.sqlite3_column_type(_statement, ordinal) == SqliteNull : inner.IsDBNull(ordinal);
+        Direct(ordinal) ? SqliteNative.sqlite3_column_type(_statement, ordinal) == SqliteNative.Null : inner.IsDBNull(ordinal);
 
     public override long GetInt64(int ordinal) =>
-        Direct(ordinal) && Native.sqlite3_column_type(_statement, ordinal) == SqliteInteger
-            ? Native.sqlite3_column_int64(_statement, ordinal)
+        Direct(ordinal) && SqliteNative.sqlite3_column_type(_statement, ordinal) == SqliteNative.Integer
+            ? SqliteNative.sqlite3_column_int64(_statement, ordinal)
             : inner.GetInt64(ordinal);
 
-    public override string GetString(int ordinal)
+    public override string GetString(int ordinal) =>
+        Direct(ordinal) && SqliteNative.sqlite3_column_type(_statement, ordinal) == SqliteNative.Text
+            && SqliteNative.ReadText(_statement, ordinal) is { } text
+            ? text
+            : inner.GetString(ordinal);
+
+    /// <inheritdoc/>
+    public bool TryGetUtf8(int ordinal, out ReadOnlySpan<byte> utf8)
     {
-        if (Direct(ordinal) && Native.sqlite3_column_type(_statement, ordinal) == SqliteText)
+        if (Direct(ordinal))
         {
-            // Text first, then its length in bytes (the order SQLite documents).
-            var text = Native.sqlite3_column_text(_statement, ordinal);
-            var length = Native.sqlite3_column_bytes(_statement, ordinal);
-            if (text != 0)
-            {
-                return length == 0 ? "" : Marshal.PtrToStringUTF8(text, length);
-            }
+            return SqliteNative.TryCopyText(_statement, ordinal, out utf8);
         }
 
-        return inner.GetString(ordinal);
-    }
-
-    /// <summary>
-    /// A text value as the UTF-8 SQLite stores, for a writer that takes bytes: no string is made. The bytes are
-    /// copied into a buffer of the thread's and are good until the thread's next call; false when the value is not
-    /// text or is not read straight from SQLite (the caller then uses <see cref="GetString"/>).
-    /// </summary>
-    internal bool TryGetUtf8(int ordinal, out ReadOnlySpan<byte> utf8)
-    {
         utf8 = default;
-        if (!Direct(ordinal) || Native.sqlite3_column_type(_statement, ordinal) != SqliteText)
-        {
-            return false;
-        }
-
-        // Text first, then its length in bytes (the order SQLite documents).
-        var text = Native.sqlite3_column_text(_statement, ordinal);
-        var length = Native.sqlite3_column_bytes(_statement, ordinal);
-        if (text == 0)
-        {
-            return false;
-        }
-
-        var buffer = t_utf8 is { } kept && kept.Length >= length ? kept : t_utf8 = new byte[Math.Max(length, 1024)];
-        Marshal.Copy(text, buffer, 0, length);
-        utf8 = buffer.AsSpan(0, length);
-        return true;
-    }
-
-    [ThreadStatic]
-    private static byte[]? t_utf8;
-
-    private static bool ProbeNativeReads()
-    {
-        try
-        {
-            return Native.sqlite3_libversion_number() == SQLitePCL.raw.sqlite3_libversion_number();
-        }
-        catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
-        {
-            return false;
-        }
+        return false;
     }
 
     private void Track(bool onRow)
     {
-        var statement = onRow && NativeReadsAvailable ? inner.Handle?.DangerousGetHandle() ?? 0 : 0;
+        var statement = onRow && SqliteNative.Available ? inner.Handle?.DangerousGetHandle() ?? 0 : 0;
         if (statement != 0 && statement != _statement)
         {
             _fieldCount = inner.FieldCount;
@@ -221,27 +173,5 @@ internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader
         Dispose(true);
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
-    }
-
-    // Note: the same native library SQLitePCLRaw loads. These calls only read a value of the current row:
-    // they are short, never block and never call back, which is what SuppressGCTransition requires.
-    private static class Native
-    {
-        private const string Library = "e_sqlite3";
-
-        [DllImport(Library)]
-        public static extern int sqlite3_libversion_number();
-
-        [DllImport(Library), SuppressGCTransition]
-        public static extern int sqlite3_column_type(nint statement, int column);
-
-        [DllImport(Library), SuppressGCTransition]
-        public static extern long sqlite3_column_int64(nint statement, int column);
-
-        [DllImport(Library), SuppressGCTransition]
-        public static extern nint sqlite3_column_text(nint statement, int column);
-
-        [DllImport(Library), SuppressGCTransition]
-        public static extern int sqlite3_column_bytes(nint statement, int column);
     }
 }

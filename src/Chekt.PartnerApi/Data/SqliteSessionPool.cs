@@ -111,6 +111,7 @@ internal sealed class SqliteSessionPool : IDisposable
     /// <summary>Takes a session back; a session left in a transaction is rolled back, a broken one closed.</summary>
     internal void Return(SqliteSession session, SqliteTransaction? transaction)
     {
+        session.CloseReaders();
         var reusable = !_disposed && session.Connection.State == ConnectionState.Open;
         if (reusable && transaction?.Connection is not null)
         {
@@ -160,8 +161,12 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
     // are not kept, and the cache stops growing at its cap instead of evicting.
     private const int MaxStatements = 256;
     private const int MaxCachedTextLength = 2_000;
+    private const int MaxDirectStatements = 64;
     private readonly Dictionary<string, Statement> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DirectStatement> _directStatements = new(StringComparer.Ordinal);
     private readonly List<SqliteCommand> _orphans = [];
+    private readonly List<SqliteStatementReader> _openReaders = new(2);
+    private SqliteStatementReader? _idleReader;
 
     public SqliteConnection Connection { get; } = connection;
 
@@ -258,6 +263,53 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
         static bool IsNamePart(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
     }
 
+    /// <summary>
+    /// Runs a read whose parameters are all integers straight on SQLite (<see cref="SqliteStatementReader"/>), on
+    /// the statement this session keeps for the text, and returns its reader on the first row. The reader must be
+    /// closed before the session goes back to its pool (<see cref="CloseReaders"/> does it otherwise).
+    /// </summary>
+    public SqliteStatementReader ReadDirect(string sql, in IntegerArguments arguments)
+    {
+        if (!_directStatements.TryGetValue(sql, out var statement) || statement.InUse)
+        {
+            // Note: a text read again while its statement is still being read (nested reads) gets a statement of its
+            // own, finalised when its reader closes.
+            var keep = statement is null && sql.Length <= MaxCachedTextLength && _directStatements.Count < MaxDirectStatements;
+            statement = DirectStatement.Prepare(Connection.Handle!, sql, keep);
+            if (keep)
+            {
+                _directStatements[sql] = statement;
+            }
+        }
+
+        var reader = _idleReader ?? new SqliteStatementReader(this);
+        _idleReader = null;
+        _openReaders.Add(reader);
+        reader.Start(statement, arguments, Connection.DefaultTimeout);
+        return reader;
+    }
+
+    /// <summary>A reader of <see cref="ReadDirect"/> was closed: its statement is finalised unless kept, the reader kept for the next read.</summary>
+    internal void Closed(SqliteStatementReader reader, DirectStatement statement)
+    {
+        _openReaders.Remove(reader);
+        if (!statement.Kept)
+        {
+            statement.Dispose();
+        }
+
+        _idleReader ??= reader;
+    }
+
+    /// <summary>Closes the readers of <see cref="ReadDirect"/> left open, which ends their read transactions.</summary>
+    public void CloseReaders()
+    {
+        for (var index = _openReaders.Count - 1; index >= 0; index--)
+        {
+            _openReaders[index].Close();
+        }
+    }
+
     /// <summary>After a failed execution the statement's state is unknown: it is dropped, not reused.</summary>
     public void Discard(string sql, Statement statement)
     {
@@ -284,6 +336,7 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
 
     public void Dispose()
     {
+        CloseReaders();
         DisposeOrphans();
         foreach (var statement in _statements.Values)
         {
@@ -291,6 +344,12 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
         }
 
         _statements.Clear();
+        foreach (var statement in _directStatements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _directStatements.Clear();
         Connection.Dispose();
     }
 
@@ -358,6 +417,7 @@ internal sealed class PooledSqliteConnection(SqliteSessionPool pool, SqliteSessi
             _returned = true;
             if (lentByWriter)
             {
+                session.CloseReaders();
                 session.DisposeOrphans();
             }
             else
