@@ -26,9 +26,25 @@ internal sealed class ContactPageWriter
     private readonly PooledBufferWriter _buffer = new(4096);
     private readonly Utf8JsonWriter _writer;
 
+    // Note: a JSON writer the thread has finished a page with, reused for the next page. A page takes it from here and
+    // owns it until Finish, which leaves it on whatever thread finished the page: a page read asynchronously may
+    // resume on another thread, and two pages never share one writer.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_idleWriter;
+
     public ContactPageWriter()
     {
-        _writer = new Utf8JsonWriter(_buffer, JsonAnswers.WriterOptions);
+        if (t_idleWriter is { } idle)
+        {
+            t_idleWriter = null;
+            idle.Reset(_buffer);
+            _writer = idle;
+        }
+        else
+        {
+            _writer = new Utf8JsonWriter(_buffer, JsonAnswers.WriterOptions);
+        }
+
         _writer.WriteStartArray();
     }
 
@@ -63,7 +79,8 @@ internal sealed class ContactPageWriter
     {
         _writer.WriteEndArray();
         _writer.Flush();
-        _writer.Dispose();
+        _writer.Reset(Stream.Null);
+        t_idleWriter = _writer;
         return _buffer;
     }
 

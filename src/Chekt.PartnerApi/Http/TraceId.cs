@@ -11,8 +11,8 @@ public static class TraceId
     public const string HeaderName = "x-partner-trace-id";
     public const int MaxLength = 128;
 
-    public static string Get(HttpContext context) =>
-        context.Features.Get<TraceIdFeature>()?.Value ?? context.TraceIdentifier;
+    /// <summary>The request's trace id: <see cref="TraceIdMiddleware"/> makes it the request's <see cref="HttpContext.TraceIdentifier"/>.</summary>
+    public static string Get(HttpContext context) => context.TraceIdentifier;
 
     // Note: a trace id correlates an answer with log lines; it grants nothing and the client may choose its
     // own, so it comes from the process's fast generator. Guid.NewGuid reads the kernel's random source,
@@ -31,8 +31,6 @@ public static class TraceId
     public static bool IsValid(string? value) =>
         !string.IsNullOrEmpty(value) && value.Length <= MaxLength
         && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '+' or '=' or '@');
-
-    internal sealed record TraceIdFeature(string Value);
 }
 
 /// <summary>Outermost middleware: assigns the trace id, opens the logging scope and logs the request outcome.</summary>
@@ -44,14 +42,15 @@ public sealed partial class TraceIdMiddleware(RequestDelegate next, ILogger<Trac
         var valid = supplied.Count == 0 || (supplied.Count == 1 && TraceId.IsValid(supplied[0]));
         var traceId = supplied.Count == 1 && valid ? supplied[0]! : TraceId.New();
 
-        context.Features.Set(new TraceId.TraceIdFeature(traceId));
+        // Note: the id is kept as the request's TraceIdentifier alone (no feature of its own, no state tuple for the
+        // callback): two allocations fewer on every request.
         context.TraceIdentifier = traceId;
         context.Response.OnStarting(static state =>
         {
-            var (ctx, id) = ((HttpContext, string))state;
-            ctx.Response.Headers[TraceId.HeaderName] = id;
+            var http = (HttpContext)state;
+            http.Response.Headers[TraceId.HeaderName] = http.TraceIdentifier;
             return Task.CompletedTask;
-        }, (context, traceId));
+        }, context);
 
         using var scope = logger.BeginScope(new TraceScope(traceId));
         var started = Stopwatch.GetTimestamp();

@@ -70,6 +70,71 @@ public sealed class ContactPageWriterTests
         Assert.Contains("\uFFFD", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void PagesWrittenOneAfterAnotherOnOneThreadEachHoldOnlyTheirOwnContacts()
+    {
+        // The writer of a finished page is reused by the thread's next page: the next page must start clean, and the
+        // finished page's bytes must stay as they were.
+        var abandoned = new Chekt.PartnerApi.Contacts.ContactPageWriter(); // a page that never finishes (its request failed)
+        using var abandonedRows = Rows((9, "Zed", null));
+        Assert.True(abandonedRows.Read());
+        abandoned.Add(abandonedRows, 0);
+        var first = WritePage(Rows((1, "Ann", null), (2, "Bob", "bob@example.com")));
+        var firstBytes = first.WrittenMemory.ToArray();
+        var second = WritePage(Rows((3, "Cy", "cy@example.com")));
+
+        // The same page written on a thread that has written nothing before.
+        byte[]? fresh = null;
+        var thread = new Thread(() =>
+        {
+            using var page = WritePage(Rows((3, "Cy", "cy@example.com")));
+            fresh = page.WrittenMemory.ToArray();
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.Equal(fresh, second.WrittenMemory.ToArray());
+        Assert.Equal(firstBytes, first.WrittenMemory.ToArray());
+        Assert.StartsWith("[{\"contact_id\":1,", Encoding.UTF8.GetString(firstBytes), StringComparison.Ordinal);
+        Assert.StartsWith("[{\"contact_id\":3,", Encoding.UTF8.GetString(second.WrittenMemory.Span), StringComparison.Ordinal);
+        first.Dispose();
+        second.Dispose();
+
+        static Chekt.PartnerApi.Http.PooledBufferWriter WritePage(System.Data.DataTableReader rows)
+        {
+            using (rows)
+            {
+                var page = new Chekt.PartnerApi.Contacts.ContactPageWriter();
+                while (rows.Read())
+                {
+                    page.Add(rows, 0);
+                }
+
+                return page.Finish();
+            }
+        }
+
+        // Rows of ContactRow.Columns: id, external id, first name, last name, phone, email, version, created_at.
+        static System.Data.DataTableReader Rows(params (long Id, string FirstName, string? Email)[] contacts)
+        {
+            var table = new System.Data.DataTable();
+            table.Columns.Add("id", typeof(long));
+            foreach (var name in new[] { "external_contact_id", "first_name", "last_name", "phone_number", "email" })
+            {
+                table.Columns.Add(name, typeof(string));
+            }
+
+            table.Columns.Add("version", typeof(long));
+            table.Columns.Add("created_at", typeof(long));
+            foreach (var (id, firstName, email) in contacts)
+            {
+                table.Rows.Add(id, $"c-{id}", firstName, "Lee", DBNull.Value, (object?)email ?? DBNull.Value, 1L, 1_700_000_000_000L + id);
+            }
+
+            return table.CreateDataReader();
+        }
+    }
+
     /// <summary>Every page size from 1 to all: each page's body is the array of that page's single-contact bodies.</summary>
     private static async Task<string> AssertPagesMatchSingleContactsAsync(SiteApiWorld world, long siteId, int count)
     {
