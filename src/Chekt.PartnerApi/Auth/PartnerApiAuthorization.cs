@@ -231,37 +231,27 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         // Likewise a bad limit or after: the page is then not read here, and the endpoint answers the 400.
         Page? contactPage = readsContacts && contactId == 0 && metadata?.GetMetadata<ReadsContactPage>() is not null
             && Page.Read(http.Request) is (var validPage, null) ? validPage : null;
-        // Every request under /dealers/{dealerId} runs this query, so its integer arguments are bound by hand: on
-        // SQLite the statement runs straight on the session's prepared statement, with no parameter objects, and on
-        // PostgreSQL without Dapper, whose per-call cache lookup hashes the whole SQL text.
-        var arguments = new IntegerArguments();
-        arguments.Add("dealerId", dealerId);
-        arguments.Add("partnerId", caller.PartnerId);
-        if (siteId != 0)
-        {
-            arguments.Add("siteId", siteId);
-        }
-
-        if (contactId != 0)
-        {
-            arguments.Add("contactId", contactId);
-        }
-
-        if (contactPage is { } page)
-        {
-            arguments.Add("after", page.After);
-            arguments.Add("fetch", page.FetchCount);
-        }
-
-        var shape = new AccessQueryShape(siteId, readsDealer, readsSite, contactId != 0, contactPage);
+        var shape = new AccessQueryShape(siteId, readsDealer, readsSite, contactId, contactPage);
         DealerConnectionRow? row;
         ContactPageLookup? pageLookup;
         await using (var connection = await db.OpenAsync(http.RequestAborted))
         {
             // Note: the connection goes back to the pool before the rest of the request runs; holding
             // it across next() would let concurrent requests exhaust the pool waiting on each other.
-            (row, pageLookup) = await connection.ReadAsync((db.IsPostgres ? PostgresAccessQueries : SqliteAccessQueries)[shape.QueryIndex],
-                arguments, shape, static (reader, shape, cancellationToken) => ReadAccessAsync(reader, shape, cancellationToken), http.RequestAborted);
+            var sql = (db.IsPostgres ? PostgresAccessQueries : SqliteAccessQueries)[shape.QueryIndex];
+            if (connection.TryReadDirect(sql, AccessArguments(dealerId, caller.PartnerId, shape), http.RequestAborted, out var direct))
+            {
+                await using (direct)
+                {
+                    (row, pageLookup) = await ReadAccessAsync(direct, shape, http.RequestAborted);
+                }
+            }
+            else
+            {
+                await using var query = connection.CreateCommand(sql, AccessArguments(dealerId, caller.PartnerId, shape));
+                await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
+                (row, pageLookup) = await ReadAccessAsync(reader, shape, http.RequestAborted);
+            }
         }
 
         if (row is null)
@@ -313,11 +303,40 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
     }
 
     /// <summary>What the access query reads besides the access rules; <see cref="QueryIndex"/> picks its text.</summary>
-    private readonly record struct AccessQueryShape(long SiteId, bool ReadsDealer, bool ReadsSite, bool ReadsContact, Page? ContactPage)
+    private readonly record struct AccessQueryShape(long SiteId, bool ReadsDealer, bool ReadsSite, long ContactId, Page? ContactPage)
     {
         public bool WithSite => SiteId != 0;
 
+        public bool ReadsContact => ContactId != 0;
+
         public int QueryIndex => (WithSite ? 1 : 0) + (ReadsDealer ? 2 : 0) + (ReadsSite ? 4 : 0) + (ReadsContact ? 8 : 0) + (ContactPage is not null ? 16 : 0);
+    }
+
+    // Every request under /dealers/{dealerId} runs this query, so its integer arguments are bound by hand: on SQLite
+    // the statement runs straight on the session's prepared statement, with no parameter objects, and on PostgreSQL
+    // without Dapper, whose per-call cache lookup hashes the whole SQL text.
+    private static IntegerArguments AccessArguments(long dealerId, long partnerId, AccessQueryShape shape)
+    {
+        var arguments = new IntegerArguments();
+        arguments.Add("dealerId", dealerId);
+        arguments.Add("partnerId", partnerId);
+        if (shape.WithSite)
+        {
+            arguments.Add("siteId", shape.SiteId);
+        }
+
+        if (shape.ReadsContact)
+        {
+            arguments.Add("contactId", shape.ContactId);
+        }
+
+        if (shape.ContactPage is { } page)
+        {
+            arguments.Add("after", page.After);
+            arguments.Add("fetch", page.FetchCount);
+        }
+
+        return arguments;
     }
 
     private static async ValueTask<(DealerConnectionRow? Row, ContactPageLookup? Page)> ReadAccessAsync(

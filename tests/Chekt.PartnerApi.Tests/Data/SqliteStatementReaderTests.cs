@@ -48,12 +48,13 @@ public sealed class SqliteStatementReaderTests : IDisposable
     }
 
     /// <summary>Every row of the read, each value as <see cref="DbDataReader.GetValue"/> gives it.</summary>
-    private static Task<List<object[]>> RowsAsync(DbConnection connection, string sql, IntegerArguments arguments, CancellationToken cancellationToken = default) =>
-        connection.ReadAsync(sql, arguments, 0, static async (reader, _, token) =>
+    private static async Task<List<object[]>> RowsAsync(DbConnection connection, string sql, IntegerArguments arguments, CancellationToken cancellationToken = default)
+    {
+        Assert.True(connection.TryReadDirect(sql, arguments, cancellationToken, out var reader));
+        await using (reader)
         {
-            Assert.IsType<SqliteStatementReader>(reader);
             var rows = new List<object[]>();
-            while (await reader.ReadAsync(token))
+            while (await reader.ReadAsync(cancellationToken))
             {
                 var values = new object[reader.FieldCount];
                 reader.GetValues(values);
@@ -61,7 +62,8 @@ public sealed class SqliteStatementReaderTests : IDisposable
             }
 
             return rows;
-        }, cancellationToken).AsTask();
+        }
+    }
 
     [Fact]
     public async Task EveryValueReadsAsMicrosoftDataSqliteReadsIt()
@@ -76,14 +78,16 @@ public sealed class SqliteStatementReaderTests : IDisposable
         using var expected = command.ExecuteReader();
 
         await using var connection = pool.Rent();
-        var rows = await connection.ReadAsync(Samples, Range(1, 4), expected, static async (actual, expected, token) =>
+        Assert.True(connection.TryReadDirect(Samples, Range(1, 4), CancellationToken.None, out var direct));
+        await using (direct)
         {
+            DbDataReader actual = direct;
             Assert.Equal(expected.FieldCount, actual.FieldCount);
             Assert.True(actual.HasRows);
             var count = 0;
             while (expected.Read())
             {
-                Assert.True(await actual.ReadAsync(token));
+                Assert.True(await actual.ReadAsync());
                 count++;
                 for (var ordinal = 0; ordinal < expected.FieldCount; ordinal++)
                 {
@@ -117,12 +121,13 @@ public sealed class SqliteStatementReaderTests : IDisposable
                 Assert.Throws<ArgumentOutOfRangeException>(() => actual.GetInt64(expected.FieldCount));
             }
 
-            Assert.False(await actual.ReadAsync(token));
+            Assert.False(await actual.ReadAsync());
             Assert.Throws<InvalidOperationException>(() => actual.GetInt64(0)); // past the last row
-            return count;
-        }, CancellationToken.None);
+            Assert.Equal(4, count);
+        }
 
-        Assert.Equal(4, rows);
+        Assert.True(direct.IsClosed);
+        Assert.Throws<InvalidOperationException>(() => direct.Read());
     }
 
     [Fact]
@@ -158,9 +163,13 @@ public sealed class SqliteStatementReaderTests : IDisposable
         // A read that stops after its first row, as the access query does at a page's limit (a write first, so that the
         // WAL, emptied by the checkpoint, again holds something an open read transaction would hold back).
         await connection.ExecuteAsync("UPDATE samples SET text = 'changed twice' WHERE id = 4");
-        var first = await connection.ReadAsync(Samples, Range(1, 4), 0, static async (reader, _, token) =>
-            await reader.ReadAsync(token) ? reader.GetInt64(0) : 0, CancellationToken.None);
-        Assert.Equal(1, first);
+        Assert.True(connection.TryReadDirect(Samples, Range(1, 4), CancellationToken.None, out var firstOnly));
+        await using (firstOnly)
+        {
+            Assert.True(await firstOnly.ReadAsync());
+            Assert.Equal(1, firstOnly.GetInt64(0));
+        }
+
         Assert.Equal(0, CheckpointBusy());
 
         // A reader left open is closed when its session goes back to the pool.
@@ -261,18 +270,17 @@ public sealed class SqliteStatementReaderTests : IDisposable
         using var pool = NewPool();
         await using var connection = pool.Rent();
 
-        var pairs = await connection.ReadAsync(Samples, Range(1, 2), connection, static async (outer, connection, token) =>
+        var pairs = new List<(long, long)>();
+        Assert.True(connection.TryReadDirect(Samples, Range(1, 2), CancellationToken.None, out var outer));
+        await using (outer)
         {
-            var found = new List<(long, long)>();
-            while (await outer.ReadAsync(token))
+            while (await outer.ReadAsync())
             {
                 var id = outer.GetInt64(0);
-                var inner = await RowsAsync(connection, Samples, Range(id + 2, id + 2), token);
-                found.Add((id, (long)inner[0][0]));
+                var inner = await RowsAsync(connection, Samples, Range(id + 2, id + 2));
+                pairs.Add((id, (long)inner[0][0]));
             }
-
-            return found;
-        }, CancellationToken.None);
+        }
 
         Assert.Equal([(1L, 3L), (2L, 4L)], pairs);
         // The inner reads' own statement was finalised when they closed; the kept one stays.
