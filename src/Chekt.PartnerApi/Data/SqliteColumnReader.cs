@@ -22,9 +22,6 @@ namespace Chekt.PartnerApi.Data;
 /// </remarks>
 internal sealed class SqliteColumnReader(SqliteDataReader inner) : DbDataReader, IUtf8Columns
 {
-    /// <summary>Whether reads go straight to SQLite in this process.</summary>
-    internal static bool NativeReads => SqliteNative.Available;
-
     private nint _statement;
     private int _fieldCount;
 

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -282,39 +281,25 @@ internal sealed class SqliteStatementReader(SqliteSession session) : DbDataReade
 
     public override float GetFloat(int ordinal) => (float)GetDouble(ordinal);
 
-    public override decimal GetDecimal(int ordinal) => decimal.Parse(GetString(ordinal), NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
+    // Note: the conversions Microsoft.Data.Sqlite makes from text, REAL and BLOB values (dates, decimals, GUIDs, chars,
+    // chunked bytes and characters) are not repeated here: no direct read asks for them, and a copy would differ in
+    // its details. They are refused rather than answered differently.
+    public override decimal GetDecimal(int ordinal) => throw Unsupported(nameof(GetDecimal));
 
-    public override DateTime GetDateTime(int ordinal) => DateTime.Parse(GetString(ordinal), CultureInfo.InvariantCulture);
+    public override DateTime GetDateTime(int ordinal) => throw Unsupported(nameof(GetDateTime));
 
-    public override Guid GetGuid(int ordinal) => TypeOf(ordinal) == SqliteNative.Blob ? new Guid(GetBlob(ordinal)) : Guid.Parse(GetString(ordinal));
+    public override Guid GetGuid(int ordinal) => throw Unsupported(nameof(GetGuid));
 
-    public override char GetChar(int ordinal) => TypeOf(ordinal) == SqliteNative.Integer ? (char)GetInt64(ordinal) : GetString(ordinal)[0];
+    public override char GetChar(int ordinal) => throw Unsupported(nameof(GetChar));
 
-    public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length)
-    {
-        var blob = GetBlob(ordinal);
-        if (buffer is null)
-        {
-            return blob.Length;
-        }
+    public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length) => throw Unsupported(nameof(GetBytes));
 
-        var count = (int)Math.Max(0, Math.Min(length, blob.Length - dataOffset));
-        Array.Copy(blob, dataOffset, buffer, bufferOffset, count);
-        return count;
-    }
+    public override long GetChars(int ordinal, long dataOffset, char[]? buffer, int bufferOffset, int length) => throw Unsupported(nameof(GetChars));
 
-    public override long GetChars(int ordinal, long dataOffset, char[]? buffer, int bufferOffset, int length)
-    {
-        var text = GetString(ordinal);
-        if (buffer is null)
-        {
-            return text.Length;
-        }
+    public override string GetDataTypeName(int ordinal) => throw Unsupported(nameof(GetDataTypeName));
 
-        var count = (int)Math.Max(0, Math.Min(length, text.Length - dataOffset));
-        text.CopyTo((int)dataOffset, buffer, bufferOffset, count);
-        return count;
-    }
+    private static NotSupportedException Unsupported(string getter) =>
+        new($"{getter} is not supported on a direct SQLite read; read the value with GetValue, GetInt64, GetDouble or GetString.");
 
     public override object GetValue(int ordinal) => TypeOf(ordinal) switch
     {
@@ -345,9 +330,6 @@ internal sealed class SqliteStatementReader(SqliteSession session) : DbDataReade
         SqliteNative.Blob => typeof(byte[]),
         _ => typeof(object),
     };
-
-    public override string GetDataTypeName(int ordinal) =>
-        raw.sqlite3_column_decltype(Statement(ordinal).Handle, ordinal).utf8_to_string() ?? GetFieldType(ordinal).Name;
 
     public override string GetName(int ordinal) => raw.sqlite3_column_name(Statement(ordinal).Handle, ordinal).utf8_to_string();
 

@@ -39,7 +39,7 @@ public sealed class SqliteColumnReaderTests : IDisposable
         command.CommandText = Query;
         await using var actual = await command.ExecuteReaderAsync();
         Assert.IsType<SqliteColumnReader>(actual);
-        Assert.True(SqliteColumnReader.NativeReads, "the bundled SQLite library is reachable, so reads must take the direct path");
+        Assert.True(SqliteNative.Available, "the bundled SQLite library is reachable, so reads must take the direct path");
 
         // Before the first row, both refuse alike.
         AssertSame(() => expected.GetInt64(0), () => actual.GetInt64(0));
@@ -65,7 +65,8 @@ public sealed class SqliteColumnReaderTests : IDisposable
         AssertSame(() => expected.IsDBNull(0), () => actual.IsDBNull(0));
     }
 
-    private static void AssertSame<T>(Func<T> expected, Func<T> actual)
+    /// <summary>Both give the same value, or both fail with the same exception type.</summary>
+    internal static void AssertSame<T>(Func<T> expected, Func<T> actual)
     {
         T? expectedValue = default;
         var expectedError = Record.Exception(() => expectedValue = expected());

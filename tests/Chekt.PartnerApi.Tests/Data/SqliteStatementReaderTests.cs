@@ -115,6 +115,21 @@ public sealed class SqliteStatementReaderTests : IDisposable
                     Assert.Equal(expected.GetInt64(ordinal), actual.GetInt64(ordinal));
                     Assert.Equal(expected.GetDouble(ordinal), actual.GetDouble(ordinal));
                     Assert.Equal(expected.GetString(ordinal), actual.GetString(ordinal));
+                    var column = ordinal;
+                    SqliteColumnReaderTests.AssertSame(() => expected.GetInt32(column), () => actual.GetInt32(column));
+                    SqliteColumnReaderTests.AssertSame(() => expected.GetInt16(column), () => actual.GetInt16(column));
+                    SqliteColumnReaderTests.AssertSame(() => expected.GetByte(column), () => actual.GetByte(column));
+                    SqliteColumnReaderTests.AssertSame(() => expected.GetBoolean(column), () => actual.GetBoolean(column));
+                    SqliteColumnReaderTests.AssertSame(() => expected.GetFloat(column), () => actual.GetFloat(column));
+
+                    // Microsoft.Data.Sqlite's conversions from text, REAL and BLOB are refused, not imitated.
+                    Assert.Throws<NotSupportedException>(() => actual.GetDecimal(column));
+                    Assert.Throws<NotSupportedException>(() => actual.GetDateTime(column));
+                    Assert.Throws<NotSupportedException>(() => actual.GetGuid(column));
+                    Assert.Throws<NotSupportedException>(() => actual.GetChar(column));
+                    Assert.Throws<NotSupportedException>(() => actual.GetBytes(column, 0, null, 0, 0));
+                    Assert.Throws<NotSupportedException>(() => actual.GetChars(column, 0, null, 0, 0));
+                    Assert.Throws<NotSupportedException>(() => actual.GetDataTypeName(column));
                 }
 
                 Assert.Equal(expected.GetOrdinal("TEXT"), actual.GetOrdinal("TEXT"));
