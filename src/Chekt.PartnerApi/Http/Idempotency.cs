@@ -177,7 +177,12 @@ public sealed class IdempotencyFilter(Db db, TimeProvider clock, ILogger<Idempot
             }
         }
 
-        await originalBody.WriteAsync(body, http.RequestAborted);
+        // Note: a 204 (a DELETE) has no body, and Kestrel refuses any write to one, even of nothing.
+        if (body.Length > 0)
+        {
+            await originalBody.WriteAsync(body, http.RequestAborted);
+        }
+
         return Results.Empty;
     }
 

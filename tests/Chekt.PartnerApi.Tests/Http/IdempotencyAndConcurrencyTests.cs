@@ -23,17 +23,18 @@ public sealed class IdempotencyAndConcurrencyTests
     }
 
     /// <summary>One partner with two M2M clients, a connected dealer and two sites.</summary>
-    private static async Task<World> StartAsync(DatabaseProvider provider, int? sqliteBusyTimeoutMilliseconds = null)
+    private static async Task<World> StartAsync(DatabaseProvider provider, int? sqliteBusyTimeoutMilliseconds = null, bool onKestrel = false)
     {
         // These tests send bursts of requests on purpose; the per-client rate limit has its own tests.
-        var app = await TestApp.StartAsync(provider, builder =>
+        Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder> configure = builder =>
         {
             builder.UseSetting("RateLimit:PermitsPerSecond", "0");
             if (sqliteBusyTimeoutMilliseconds is { } busyTimeout)
             {
                 builder.UseSetting("Database:SqliteBusyTimeoutMilliseconds", busyTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
-        });
+        };
+        var app = onKestrel ? await TestApp.StartOnKestrelAsync(provider, configure) : await TestApp.StartAsync(provider, configure);
         var partner = await Seed.PartnerAsync(app);
         var client1 = await Seed.ClientAsync(app, partner, "M2M 1");
         var client2 = await Seed.ClientAsync(app, partner, "M2M 2");
@@ -212,6 +213,36 @@ public sealed class IdempotencyAndConcurrencyTests
         var again = await SendAsync(world, Request(HttpMethod.Post, world.ContactsPath, world.Token1, ContactBody("c-1"), key));
         Assert.Equal(first.Body, again.Body);
         Assert.Equal("true", again.Replayed);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task AnIdempotentDeleteAnswers204AndItsRetryReplaysThe204(DatabaseProvider provider)
+    {
+        // On Kestrel: it refuses a body on a 204, where the in-memory server lets one through.
+        await using var world = await StartAsync(provider, onKestrel: true);
+        var contactId = await CreateContactAsync(world, "to-delete");
+        var contactPath = $"{world.ContactsPath}/{contactId}";
+        var sitePath = $"/partner/v1/dealers/{world.Dealer}/sites/{world.Site2}";
+
+        foreach (var path in new[] { contactPath, sitePath })
+        {
+            var key = "delete-" + Guid.NewGuid().ToString("N");
+            var deleted = await SendAsync(world, Request(HttpMethod.Delete, path, world.Token1, idempotencyKey: key));
+            Assert.True(deleted.Status == 204, $"{path}: {deleted.Status} {deleted.Text}" + ServerProblems(world));
+            Assert.Empty(deleted.Body);
+            Assert.Null(deleted.Replayed);
+
+            var retry = await SendAsync(world, Request(HttpMethod.Delete, path, world.Token1, idempotencyKey: key));
+            Assert.Equal((204, "true"), (retry.Status, retry.Replayed));
+            Assert.Empty(retry.Body);
+
+            // Without the key, the resource is gone.
+            var again = await SendAsync(world, Request(HttpMethod.Delete, path, world.Token1));
+            Assert.Equal(404, again.Status);
+        }
+
+        Assert.Equal(0, await ContactRowsAsync(world, world.Site, "to-delete"));
+        Assert.DoesNotContain(world.App.Logs.Entries, entry => entry.Level >= LogLevel.Error);
     }
 
     [Theory, OnSqlite, OnPostgres]
