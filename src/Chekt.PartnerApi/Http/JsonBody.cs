@@ -144,10 +144,12 @@ public static class JsonBody
                 var where = exception.LineNumber is { } line
                     ? $" (line {line + 1}, byte {exception.BytePositionInLine + 1})"
                     : "";
-                var reason = exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
-                    ? $"nested deeper than {RequestLimits.MaxJsonDepth} levels"
-                    : exception.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "a property appears twice" : "not well-formed JSON";
-                return (null, ApiError.BadRequest(ErrorCodes.MalformedJson, $"The request body is {reason}{where}."));
+                var problem = exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                    ? $"The request body is nested deeper than {RequestLimits.MaxJsonDepth} levels"
+                    : exception.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
+                        ? "The request body has a property that appears twice"
+                        : "The request body is not well-formed JSON";
+                return (null, ApiError.BadRequest(ErrorCodes.MalformedJson, $"{problem}{where}."));
             }
         }
         finally

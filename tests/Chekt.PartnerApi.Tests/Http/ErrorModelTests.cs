@@ -122,7 +122,8 @@ public sealed class ErrorModelTests
         await using var app = await StartAsync(provider);
         var body = "{\"name\":" + new string('[', 10_000) + new string(']', 10_000) + "}";
         var response = await app.Client.PostAsync("/__probe/json", Json(body));
-        await response.ReadErrorAsync(400, "malformed_json");
+        var error = await response.ReadErrorAsync(400, "malformed_json");
+        Assert.StartsWith("The request body is nested deeper than", error.GetProperty("message").GetString());
     }
 
     [Theory, OnSqlite, OnPostgres]
@@ -130,7 +131,8 @@ public sealed class ErrorModelTests
     {
         await using var app = await StartAsync(provider);
         var response = await app.Client.PostAsync("/__probe/json", Json("{\"name\":\"a\",\"name\":\"b\"}"));
-        await response.ReadErrorAsync(400, "malformed_json");
+        var error = await response.ReadErrorAsync(400, "malformed_json");
+        Assert.StartsWith("The request body has a property that appears twice", error.GetProperty("message").GetString());
     }
 
     [Theory, OnSqlite, OnPostgres]

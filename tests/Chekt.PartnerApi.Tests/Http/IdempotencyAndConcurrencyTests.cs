@@ -448,6 +448,55 @@ public sealed class IdempotencyAndConcurrencyTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task AnUpdateThatChangesNothingKeepsTheETagSoOthersIfMatchStillHolds(DatabaseProvider provider)
+    {
+        await using var world = await StartAsync(provider);
+        var dealerPath = $"/partner/v1/dealers/{world.Dealer}";
+        var station = await SendAsync(world, Request(HttpMethod.Post, $"{dealerPath}/monitoring-stations", world.Token1,
+            "{\"external_monitoring_station_id\":\"st-1\",\"name\":\"Central\",\"prefix\":\"12\"}"));
+        Assert.True(station.Status == 201, station.Text);
+        var device = await SendAsync(world, Request(HttpMethod.Post, $"{dealerPath}/sites/{world.Site}/devices", world.Token1,
+            "[{\"external_device_id\":\"dev-1\",\"device_type\":\"camera\",\"zone_number\":\"001\",\"additional_zone_numbers\":\"002,003\",\"mac\":\"AA:BB:CC:DD:EE:FF\"}]"));
+        Assert.True(device.Status == 201, device.Text);
+        var contactId = await CreateContactAsync(world, "steady");
+        var dealerName = (await SendAsync(world, Request(HttpMethod.Get, dealerPath, world.Token1))).Json.GetProperty("company_name").GetString();
+
+        // Each resource: an empty update, then one that repeats the values the row holds (in the form the server
+        // stores them), then a real change.
+        var cases = new (string Path, HttpMethod Method, string Same, string Change)[]
+        {
+            (dealerPath, HttpMethod.Put, JsonSerializer.Serialize(new Dictionary<string, string?> { ["company_name"] = dealerName }), "{\"company_name\":\"Renamed\"}"),
+            ($"{dealerPath}/sites/{world.Site}", HttpMethod.Put, "{\"name\":\"Site\",\"timezone\":\"Asia/Seoul\",\"address1\":null}", "{\"address1\":\"1 Main St\"}"),
+            ($"{dealerPath}/sites/{world.Site}/arming-settings", HttpMethod.Patch, "{\"security_type\":1}", "{\"security_type\":2}"),
+            ($"{world.ContactsPath}/{contactId}", HttpMethod.Put, "{\"first_name\":\"Jane\",\"email\":null}", "{\"email\":\"jane@example.com\"}"),
+            ($"{dealerPath}/monitoring-stations/{station.Json.GetProperty("monitoring_station_id").GetInt64()}", HttpMethod.Put,
+                "{\"name\":\"Central\",\"prefix\":\"12\"}", "{\"prefix\":\"13\"}"),
+            ($"{dealerPath}/sites/{world.Site}/devices/{device.Json.GetProperty("results")[0].GetProperty("device").GetProperty("device_id").GetInt64()}", HttpMethod.Put,
+                "{\"additional_zone_numbers\":\"002, 003,002\",\"mac\":\"aa-bb-cc-dd-ee-ff\"}", "{\"name\":\"Door\"}"),
+        };
+        foreach (var (path, method, same, change) in cases)
+        {
+            var read = await SendAsync(world, Request(HttpMethod.Get, path, world.Token1));
+            Assert.True(read.Status == 200, $"{path}: {read.Text}");
+            var noOps = method == HttpMethod.Patch ? new[] { same } : ["{}", same];
+            foreach (var body in noOps)
+            {
+                var unchanged = await SendAsync(world, Request(method, path, world.Token1, body, ifMatch: read.ETag));
+                Assert.True(unchanged.Status == 200, $"{path} {body}: {unchanged.Text}");
+                Assert.True(read.ETag == unchanged.ETag, $"{path} {body}: {read.ETag} -> {unchanged.ETag}");
+                Assert.Equal(read.Text, unchanged.Text);
+            }
+
+            // The ETag read before the no-op updates is still the current one.
+            var changed = await SendAsync(world, Request(method, path, world.Token1, change, ifMatch: read.ETag));
+            Assert.True(changed.Status == 200, $"{path} {change}: {changed.Text}");
+            Assert.NotEqual(read.ETag, changed.ETag);
+            var stale = await SendAsync(world, Request(method, path, world.Token1, same, ifMatch: read.ETag));
+            Assert.Equal(412, stale.Status);
+        }
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task TwoConcurrentUpdatesWithTheSameIfMatchGiveOne200AndOne412(DatabaseProvider provider)
     {
         await using var world = await StartAsync(provider);
