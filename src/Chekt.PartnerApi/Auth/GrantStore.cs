@@ -116,19 +116,23 @@ public sealed class GrantStore(Db db, RevokedAccessTokens revokedAccessTokens, T
     public Task RevokeAccessTokenAsync(string jti, long expiresAt, CancellationToken cancellationToken) =>
         revokedAccessTokens.RevokeAsync(jti, expiresAt, cancellationToken);
 
-    public async Task<string> CreateRefreshTokenAsync(string? familyId, long clientPk, long userId, string scope, string audience, string? partnerClaim, CancellationToken cancellationToken)
+    /// <summary>A new refresh token of the family; <paramref name="issuedWith"/>, the access token issued with it, is revoked with the family.</summary>
+    public async Task<string> CreateRefreshTokenAsync(string? familyId, long clientPk, long userId, string scope, string audience, string? partnerClaim,
+        AccessToken issuedWith, CancellationToken cancellationToken)
     {
         var token = Secrets.NewOpaqueValue();
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, scope, audience, partner_claim, created_at, expires_at)
-            VALUES (@hash, @familyId, @clientPk, @userId, @scope, @audience, @partnerClaim, @now, @expires)
+            INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, scope, audience, partner_claim, created_at, expires_at,
+                                        issued_access_jti, issued_access_expires_at)
+            VALUES (@hash, @familyId, @clientPk, @userId, @scope, @audience, @partnerClaim, @now, @expires, @accessJti, @accessExpires)
             """,
             new
             {
                 hash = Secrets.Hash(token), familyId = familyId ?? Guid.NewGuid().ToString("N"), clientPk, userId, scope, audience, partnerClaim,
                 now = Now, expires = Now + (long)RefreshTokenLifetime.TotalMilliseconds,
+                accessJti = issuedWith.Jti, accessExpires = issuedWith.ExpiresAt.ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken));
         return token;
@@ -155,11 +159,30 @@ public sealed class GrantStore(Db db, RevokedAccessTokens revokedAccessTokens, T
             new { tokenId, now = Now }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>
+    /// Revokes every refresh token of the family and every access token the family issued that has not expired yet:
+    /// a leaked refresh token must not leave its thief an hour of API access.
+    /// </summary>
     public async Task RevokeFamilyAsync(string familyId, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE refresh_tokens SET revoked_at = @now WHERE family_id = @familyId AND revoked_at IS NULL",
-            new { familyId, now = Now }, cancellationToken: cancellationToken));
+        IEnumerable<(string Jti, long ExpiresAt)> issued;
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE refresh_tokens SET revoked_at = @now WHERE family_id = @familyId AND revoked_at IS NULL",
+                new { familyId, now = Now }, cancellationToken: cancellationToken));
+            issued = await connection.QueryAsync<(string, long)>(new CommandDefinition(
+                """
+                SELECT issued_access_jti, issued_access_expires_at FROM refresh_tokens
+                WHERE family_id = @familyId AND issued_access_jti IS NOT NULL AND issued_access_expires_at > @now
+                """,
+                new { familyId, now = Now }, cancellationToken: cancellationToken));
+        }
+
+        foreach (var (jti, expiresAt) in issued)
+        {
+            // Note: kept a minute past the token's expiry, beyond the validator's clock skew.
+            await RevokeAccessTokenAsync(jti, expiresAt + 60_000, cancellationToken);
+        }
     }
 }

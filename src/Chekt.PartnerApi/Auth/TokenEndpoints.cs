@@ -112,10 +112,12 @@ public static class TokenEndpoints
     {
         var (client, form) = (context.Client, context.Form);
         var code = form["code"];
-        var redirectUri = form["redirect_uri"];
+        // Note: as at /authorize, redirect_uri may be left out when the client has exactly one registered: the code's can
+        // then only be that one, so there is no other URI a code could have been sent to (RFC 6749 §10.6).
+        var redirectUri = form["redirect_uri"] ?? (client.RedirectUris.Count == 1 ? client.RedirectUris[0] : null);
         if (code is null || redirectUri is null)
         {
-            return OAuthError.InvalidRequest("code and redirect_uri are required.");
+            return OAuthError.InvalidRequest("code is required, and redirect_uri unless the client has exactly one registered.");
         }
 
         var grant = await context.Grants.FindCodeAsync(code, cancellationToken);
@@ -156,6 +158,19 @@ public static class TokenEndpoints
             return OAuthError.InvalidGrant("The code_verifier does not match the code_challenge.");
         }
 
+        // Note: the audience and the partner claim are checked before the code is spent, so a bad request does not burn it.
+        var (_, audienceError) = ResolveAudience(form, context.Options);
+        if (audienceError is not null)
+        {
+            return audienceError;
+        }
+
+        var (partnerClaim, claimError) = PartnerClaim.ParseParameter(form[context.Options.PartnerClaimName]);
+        if (claimError is not null)
+        {
+            return OAuthError.InvalidRequest(claimError);
+        }
+
         if (!await context.Grants.ConsumeCodeAsync(grant.Id, cancellationToken))
         {
             var used = await context.Grants.FindCodeAsync(code, cancellationToken);
@@ -169,7 +184,7 @@ public static class TokenEndpoints
             return OAuthError.InvalidGrant("The user of this authorization code no longer exists.");
         }
 
-        var issued = await IssueUserTokensAsync(context, user, grant.Scope, grant.Scope, grant.Audience, familyId: null, grant.Nonce,
+        var issued = await IssueUserTokensAsync(context, user, grant.Scope, grant.Scope, grant.Audience, partnerClaim, partnerClaim, familyId: null, grant.Nonce,
             DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), cancellationToken);
         await context.Grants.RecordIssuedByCodeAsync(grant.Id, issued.Jti, issued.RefreshFamily, cancellationToken);
         return Success(issued.Response);
@@ -211,6 +226,18 @@ public static class TokenEndpoints
             return scopeError;
         }
 
+        var (_, audienceError) = ResolveAudience(form, context.Options);
+        if (audienceError is not null)
+        {
+            return audienceError;
+        }
+
+        var (partnerClaim, claimError) = NarrowPartnerClaim(grant.PartnerClaim, form[context.Options.PartnerClaimName]);
+        if (claimError is not null)
+        {
+            return OAuthError.InvalidRequest(claimError);
+        }
+
         var user = await context.Users.FindAsync(grant.UserId, cancellationToken);
         if (user is null)
         {
@@ -224,26 +251,55 @@ public static class TokenEndpoints
             return OAuthError.InvalidGrant("The refresh token was already used; its token family is revoked.");
         }
 
-        var issued = await IssueUserTokensAsync(context, user, scope, grant.Scope, grant.Audience, grant.FamilyId, nonce: null,
+        var issued = await IssueUserTokensAsync(context, user, scope, grant.Scope, grant.Audience, partnerClaim, grant.PartnerClaim, grant.FamilyId, nonce: null,
             DateTimeOffset.FromUnixTimeMilliseconds(grant.CreatedAt), cancellationToken);
         return Success(issued.Response);
     }
 
+    /// <summary>
+    /// The partner claim of a token issued by refresh: the one the refresh token was issued with, or a narrower one
+    /// asked for now (the same dealer, and a site where the family's claim names none or the same one).
+    /// </summary>
+    /// <remarks>
+    /// Note: like a narrower scope (RFC 6749 §6), a narrower partner claim applies to the access token issued now; the
+    /// rotated refresh token keeps the family's claim. A claim that names another dealer or site would widen what the
+    /// family was narrowed to, so it is refused.
+    /// </remarks>
+    private static (string? Json, string? Error) NarrowPartnerClaim(string? familyClaimJson, string? requested)
+    {
+        var (requestedJson, error) = PartnerClaim.ParseParameter(requested);
+        if (error is not null || requestedJson is null || familyClaimJson is null)
+        {
+            return (requestedJson ?? familyClaimJson, error);
+        }
+
+        using var family = System.Text.Json.JsonDocument.Parse(familyClaimJson);
+        using var asked = System.Text.Json.JsonDocument.Parse(requestedJson);
+        var (familyClaim, askedClaim) = (PartnerClaim.FromElement(family.RootElement), PartnerClaim.FromElement(asked.RootElement));
+        var narrower = familyClaim is not null && askedClaim is not null && askedClaim.DealerId == familyClaim.DealerId
+            && (familyClaim.SiteId is null || askedClaim.SiteId == familyClaim.SiteId);
+        return narrower
+            ? (requestedJson, null)
+            : (null, "The partner claim may only narrow the one this refresh token was issued with (the same dealer_id and site_id).");
+    }
+
     private sealed record UserTokens(TokenResponse Response, string Jti, string? RefreshFamily);
 
+    // partnerClaim: the access token's (JSON), if any; familyPartnerClaim: the one the refresh token family keeps.
     private static async Task<UserTokens> IssueUserTokensAsync(TokenContext context, DealerUser user, string scope, string grantedScope,
-        string audience, string? familyId, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken)
+        string audience, string? partnerClaim, string? familyPartnerClaim, string? familyId, string? nonce, DateTimeOffset authTime,
+        CancellationToken cancellationToken)
     {
         var client = context.Client;
         var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var access = await context.Issuer.CreateAccessTokenAsync(
-            new TokenGrant(client, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), scope, audience, null, null), cancellationToken);
+            new TokenGrant(client, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), scope, audience, partnerClaim, null), cancellationToken);
 
         string? refresh = null;
         if (grantedScope.Split(' ').Contains(Scopes.OfflineAccess))
         {
             familyId ??= Guid.NewGuid().ToString("N");
-            refresh = await context.Grants.CreateRefreshTokenAsync(familyId, client.Id, user.Id, grantedScope, audience, null, cancellationToken);
+            refresh = await context.Grants.CreateRefreshTokenAsync(familyId, client.Id, user.Id, grantedScope, audience, familyPartnerClaim, access, cancellationToken);
         }
 
         var idToken = scopes.Contains(Scopes.OpenId)
@@ -324,6 +380,12 @@ public static class TokenEndpoints
         }
 
         var scopes = requested.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (scopes.Length == 0)
+        {
+            // RFC 6749 §3.3: a scope is one or more scope tokens; an empty or blank one asks for nothing usable.
+            return ("", OAuthError.InvalidScope("No scope requested: leave scope out for the default, or name at least one."));
+        }
+
         var notAllowed = scopes.FirstOrDefault(s => !allowed.Contains(s));
         return notAllowed is not null
             ? ("", OAuthError.InvalidScope($"The scope '{notAllowed}' is not allowed for this client or grant."))

@@ -15,7 +15,7 @@ public sealed record TokenGrant(
     string? PartnerClaimJson,
     string? GrantType);
 
-public sealed record AccessToken(string Token, string Jti, int ExpiresIn);
+public sealed record AccessToken(string Token, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
 
 /// <summary>Creates the server's JWTs: RFC 9068 access tokens and OpenID Connect id_tokens, signed RS256.</summary>
 public sealed class TokenIssuer(SigningKeyStore keys, TimeProvider clock, IOptions<AuthOptions> options)
@@ -47,18 +47,19 @@ public sealed class TokenIssuer(SigningKeyStore keys, TimeProvider clock, IOptio
             claims[settings.PartnerClaimName] = JsonDocument.Parse(grant.PartnerClaimJson).RootElement.Clone();
         }
 
+        var expires = now.AddSeconds(settings.AccessTokenLifetimeSeconds);
         var token = Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = settings.Issuer,
             Audience = grant.Audience,
             IssuedAt = now.UtcDateTime,
-            Expires = now.AddSeconds(settings.AccessTokenLifetimeSeconds).UtcDateTime,
+            Expires = expires.UtcDateTime,
             Claims = claims,
             // Note: RFC 9068 §2.1: access tokens are typed "at+jwt" so they cannot be confused with id_tokens.
             TokenType = "at+jwt",
             SigningCredentials = new SigningCredentials(key.Key, SecurityAlgorithms.RsaSha256),
         });
-        return new AccessToken(token, jti, settings.AccessTokenLifetimeSeconds);
+        return new AccessToken(token, jti, settings.AccessTokenLifetimeSeconds, expires);
     }
 
     /// <summary>An OpenID Connect id_token for a dealer user (audience: the client).</summary>

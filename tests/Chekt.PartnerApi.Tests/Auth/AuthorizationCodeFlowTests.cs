@@ -285,6 +285,145 @@ public sealed class AuthorizationCodeFlowTests
         Assert.Equal("invalid_grant", await OAuthErrorAsync(await Refresh(third)));
     }
 
+    private static Task<HttpResponseMessage> RefreshAsync(Context context, string token, params (string Name, string Value)[] extra)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = token, ["client_id"] = context.Web.ClientId, ["client_secret"] = context.Web.Secret!,
+        };
+        foreach (var (name, value) in extra)
+        {
+            form[name] = value;
+        }
+
+        return Seed.RequestTokenAsync(context.App.Client, form);
+    }
+
+    private static async Task<JsonElement> TokenBodyAsync(HttpResponseMessage response)
+    {
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        return body;
+    }
+
+    private static async Task<int> GetStatusAsync(Context context, string path, string accessToken) =>
+        (int)(await context.App.Client.SendAsync(Seed.Authorized(HttpMethod.Get, path, accessToken))).StatusCode;
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task RedirectUriMayBeLeftOutWhereTheClientHasOnlyOne(DatabaseProvider provider)
+    {
+        await using var context = await StartAsync(provider);
+        using var flow = new UserFlow(context.App);
+        Task<HttpResponseMessage> ExchangeWithoutRedirectUri(SeededClient client, string code) => Seed.RequestTokenAsync(context.App.Client, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["client_id"] = client.ClientId, ["client_secret"] = client.Secret!,
+        });
+
+        // Left out at /authorize and at the token endpoint: the one registered URI is meant.
+        var url = UserFlow.AuthorizeUrl(context.Web.ClientId, RedirectUri, "read:dealer");
+        url = System.Text.RegularExpressions.Regex.Replace(url, "[?&]redirect_uri=[^&]*", match => match.Value[0] == '?' ? "?" : "").Replace("?&", "?", StringComparison.Ordinal);
+        Assert.DoesNotContain("redirect_uri", url, StringComparison.Ordinal);
+        var code = UserFlow.QueryValue(await flow.AuthorizeAsync(url, Email), "code")!;
+        Assert.True((await ExchangeWithoutRedirectUri(context.Web, code)).IsSuccessStatusCode);
+
+        // A client with two URIs must say which one its code was issued for.
+        var two = await Seed.ClientAsync(context.App, context.PartnerId, "Two URIs", redirectUris: [RedirectUri, RedirectUri + "/other"]);
+        var twoCode = UserFlow.QueryValue(await flow.AuthorizeAsync(UserFlow.AuthorizeUrl(two.ClientId, RedirectUri, "read:dealer"), Email), "code")!;
+        Assert.Equal("invalid_request", await OAuthErrorAsync(await ExchangeWithoutRedirectUri(two, twoCode)));
+        Assert.True((await ExchangeAsync(context.App.Client, two, twoCode)).IsSuccessStatusCode);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ThePartnerClaimNarrowsUserTokensFromTheCodeAndEveryRefresh(DatabaseProvider provider)
+    {
+        await using var context = await StartAsync(provider);
+        await Seed.ConnectAsync(context.App, context.PartnerId, context.DealerId, "ext-1");
+        var otherDealer = await Seed.DealerAsync(context.App);
+        await Seed.ConnectAsync(context.App, context.PartnerId, otherDealer, "ext-2");
+        var claimName = context.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Chekt.PartnerApi.Auth.AuthOptions>>().Value.PartnerClaimName;
+        var dealerPath = $"/partner/v1/dealers/{context.DealerId}";
+        using var flow = new UserFlow(context.App);
+        var url = UserFlow.AuthorizeUrl(context.Web.ClientId, RedirectUri, "read:dealer offline_access");
+
+        // A malformed claim or another audience is refused, and the code stays good for a correct request.
+        var code = UserFlow.QueryValue(await flow.AuthorizeAsync(url, Email), "code")!;
+        Task<HttpResponseMessage> Exchange(params (string Name, string Value)[] extra)
+        {
+            var form = new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = RedirectUri,
+                ["client_id"] = context.Web.ClientId, ["client_secret"] = context.Web.Secret!,
+            };
+            foreach (var (name, value) in extra)
+            {
+                form[name] = value;
+            }
+
+            return Seed.RequestTokenAsync(context.App.Client, form);
+        }
+
+        Assert.Equal("invalid_request", await OAuthErrorAsync(await Exchange((claimName, "not json"))));
+        Assert.Equal("invalid_request", await OAuthErrorAsync(await Exchange(("audience", "https://elsewhere.example.com"))));
+
+        // Narrowed to the other dealer, the token cannot read the user's own.
+        var narrowed = await TokenBodyAsync(await Exchange((claimName, $"{{\"dealer_id\":\"{otherDealer}\"}}")));
+        var access = new JsonWebToken(narrowed.GetProperty("access_token").GetString());
+        Assert.Equal(otherDealer, access.GetPayloadValue<JsonElement>(claimName).GetProperty("dealer_id").GetString() is { } id ? long.Parse(id, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        Assert.Equal(403, await GetStatusAsync(context, dealerPath, access.EncodedToken));
+
+        // A refresh keeps the family's claim; it may narrow it further but never widen or move it.
+        var refreshToken = narrowed.GetProperty("refresh_token").GetString()!;
+        Assert.Equal("invalid_request", await OAuthErrorAsync(await RefreshAsync(context, refreshToken, (claimName, $"{{\"dealer_id\":{context.DealerId}}}"))));
+        Assert.Equal("invalid_request", await OAuthErrorAsync(await RefreshAsync(context, refreshToken, ("audience", "https://elsewhere.example.com"))));
+        var refreshed = await TokenBodyAsync(await RefreshAsync(context, refreshToken));
+        Assert.Equal(403, await GetStatusAsync(context, dealerPath, refreshed.GetProperty("access_token").GetString()!));
+        var siteNarrowed = await TokenBodyAsync(await RefreshAsync(context, refreshed.GetProperty("refresh_token").GetString()!,
+            (claimName, $"{{\"dealer_id\":{otherDealer},\"site_id\":7}}")));
+        var siteClaim = new JsonWebToken(siteNarrowed.GetProperty("access_token").GetString()).GetPayloadValue<JsonElement>(claimName);
+        Assert.Equal(7, siteClaim.GetProperty("site_id").GetInt64());
+
+        // The rotated refresh token still carries the family's dealer-wide claim, not the site one asked for once.
+        var again = await TokenBodyAsync(await RefreshAsync(context, siteNarrowed.GetProperty("refresh_token").GetString()!));
+        var familyClaim = new JsonWebToken(again.GetProperty("access_token").GetString()).GetPayloadValue<JsonElement>(claimName);
+        Assert.False(familyClaim.TryGetProperty("site_id", out _));
+
+        // Without a claim, the user's token reads the user's dealer.
+        var plain = UserFlow.QueryValue(await flow.AuthorizeAsync(url, Email), "code")!;
+        var wide = await TokenBodyAsync(await ExchangeAsync(context.App.Client, context.Web, plain));
+        Assert.Equal(200, await GetStatusAsync(context, dealerPath, wide.GetProperty("access_token").GetString()!));
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ReusingARefreshTokenRevokesEveryAccessTokenItsFamilyIssued(DatabaseProvider provider)
+    {
+        await using var context = await StartAsync(provider);
+        await Seed.ConnectAsync(context.App, context.PartnerId, context.DealerId, "ext-1");
+        var dealerPath = $"/partner/v1/dealers/{context.DealerId}";
+        using var flow = new UserFlow(context.App);
+        var url = UserFlow.AuthorizeUrl(context.Web.ClientId, RedirectUri, "read:dealer offline_access");
+
+        var fromCode = await TokenBodyAsync(await ExchangeAsync(context.App.Client, context.Web, UserFlow.QueryValue(await flow.AuthorizeAsync(url, Email), "code")!));
+        var first = await TokenBodyAsync(await RefreshAsync(context, fromCode.GetProperty("refresh_token").GetString()!));
+        var second = await TokenBodyAsync(await RefreshAsync(context, first.GetProperty("refresh_token").GetString()!));
+        var accessTokens = new[] { fromCode, first, second }.Select(body => body.GetProperty("access_token").GetString()!).ToList();
+        foreach (var token in accessTokens)
+        {
+            Assert.Equal(200, await GetStatusAsync(context, dealerPath, token));
+        }
+
+        // Another family of the same user and client is not touched.
+        var other = await TokenBodyAsync(await ExchangeAsync(context.App.Client, context.Web, UserFlow.QueryValue(await flow.AuthorizeAsync(url, Email), "code")!));
+
+        Assert.Equal("invalid_grant", await OAuthErrorAsync(await RefreshAsync(context, fromCode.GetProperty("refresh_token").GetString()!)));
+        foreach (var token in accessTokens)
+        {
+            Assert.Equal(401, await GetStatusAsync(context, dealerPath, token));
+        }
+
+        Assert.Equal(200, await GetStatusAsync(context, dealerPath, other.GetProperty("access_token").GetString()!));
+        Assert.True((await RefreshAsync(context, other.GetProperty("refresh_token").GetString()!)).IsSuccessStatusCode);
+    }
+
     [Theory, OnSqlite, OnPostgres]
     public async Task RevocationEndsARefreshTokenFamilyAndAlwaysAnswers200(DatabaseProvider provider)
     {

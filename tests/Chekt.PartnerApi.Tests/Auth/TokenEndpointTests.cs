@@ -160,6 +160,11 @@ public sealed class TokenEndpointTests
         await AssertOAuthErrorAsync(await Seed.RequestTokenAsync(app.Client, ClientCredentials(("scope", "read:sites delete:sites")), basic), 400, "invalid_scope");
         await AssertOAuthErrorAsync(await Seed.RequestTokenAsync(app.Client, ClientCredentials(("scope", "openid")), basic), 400, "invalid_scope");
         await AssertOAuthErrorAsync(await Seed.RequestTokenAsync(app.Client, ClientCredentials(("scope", "write:everything")), basic), 400, "invalid_scope");
+        // RFC 6749 §3.3: a scope is at least one scope token; a blank one would buy a token that can do nothing.
+        await AssertOAuthErrorAsync(await Seed.RequestTokenAsync(app.Client, ClientCredentials(("scope", "   ")), basic), 400, "invalid_scope");
+        // RFC 6749 §3.1: a parameter sent without a value is treated as omitted: the default scope.
+        var empty = await Seed.RequestTokenAsync(app.Client, ClientCredentials(("scope", "")), basic);
+        Assert.Equal("read:dealer read:sites", JsonDocument.Parse(await empty.Content.ReadAsStringAsync()).RootElement.GetProperty("scope").GetString());
     }
 
     [Theory, OnSqlite, OnPostgres]
