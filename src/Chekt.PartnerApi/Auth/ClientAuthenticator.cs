@@ -137,7 +137,9 @@ public sealed class ClientAuthenticator(OAuthClientStore clients, Db db, TimePro
             // Note: the algorithm is pinned; "none" and HMAC assertions are refused.
             ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
             IssuerSigningKey = key,
-            TryAllIssuerSigningKeys = false,
+            // Note: the key is already chosen above (by kid, or the client's only key); "all" is that one key. Without it, the
+            // library matches a token without a kid to no key at all.
+            TryAllIssuerSigningKeys = true,
             ValidIssuer = clientId,
             // Note: RFC 7523 §3 — the audience is the authorization server: its issuer (with or
             // without the trailing slash, as Auth0 clients send it) or its token endpoint URL.

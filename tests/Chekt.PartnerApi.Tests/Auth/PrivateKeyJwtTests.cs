@@ -86,6 +86,18 @@ public sealed class PrivateKeyJwtTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task AnAssertionWithoutKidIsCheckedAgainstTheClientsOnlyKey(DatabaseProvider provider)
+    {
+        await using var client = await StartAsync(provider);
+        var response = await TokenAsync(client.App, Assertion(client.ClientId, client.Key, kid: null, PartnerApiFactory.Issuer));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        // Still only that key: another key's signature without a kid is refused.
+        using var otherKey = RSA.Create(2048);
+        await AssertInvalidClientAsync(await TokenAsync(client.App, Assertion(client.ClientId, otherKey, kid: null, PartnerApiFactory.Issuer)));
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task AReplayedJtiIsRefused(DatabaseProvider provider)
     {
         await using var client = await StartAsync(provider);
