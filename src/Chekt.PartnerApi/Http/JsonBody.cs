@@ -144,7 +144,8 @@ public static class JsonBody
                 var where = exception.LineNumber is { } line
                     ? $" (line {line + 1}, byte {exception.BytePositionInLine + 1})"
                     : "";
-                var problem = exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                // Note: "depth" alone also appears in the reader's message for a body that ends inside an object or array.
+                var problem = exception.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase)
                     ? $"The request body is nested deeper than {RequestLimits.MaxJsonDepth} levels"
                     : exception.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
                         ? "The request body has a property that appears twice"

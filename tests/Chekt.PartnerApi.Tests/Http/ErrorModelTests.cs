@@ -30,6 +30,34 @@ public sealed class ErrorModelTests
     }
 
     [Theory, OnSqlite, OnPostgres]
+    public async Task ErrorsUnderOAuthThatNoEndpointWroteHaveRfc6749Bodies(DatabaseProvider provider)
+    {
+        await using var app = await StartAsync(provider);
+        async Task AssertOAuthBodyAsync(HttpResponseMessage response, int status)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == status, $"{(int)response.StatusCode}: {text}");
+            var body = System.Text.Json.JsonDocument.Parse(text).RootElement;
+            Assert.Equal(["error", "error_description"], body.EnumerateObject().Select(property => property.Name));
+            Assert.Equal("invalid_request", body.GetProperty("error").GetString());
+            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        }
+
+        using (var wrongMethod = await app.Client.PutAsync("/oauth/token", new StringContent("")))
+        {
+            await AssertOAuthBodyAsync(wrongMethod, 405);
+            Assert.Contains("POST", wrongMethod.Content.Headers.Allow);
+        }
+
+        var tooLarge = new StringContent("grant_type=" + new string('a', 100_000), Encoding.ASCII, "application/x-www-form-urlencoded");
+        await AssertOAuthBodyAsync(await app.Client.PostAsync("/oauth/token", tooLarge), 413);
+        await AssertOAuthBodyAsync(await app.Client.GetAsync("/oauth/no-such-endpoint"), 404);
+
+        // Outside /oauth the API's own body stays.
+        await (await app.Client.PutAsync("/healthz", new StringContent(""))).ReadErrorAsync(405, "method_not_allowed");
+    }
+
+    [Theory, OnSqlite, OnPostgres]
     public async Task DeclaredBodyOver64KiBIs413(DatabaseProvider provider)
     {
         await using var app = await StartAsync(provider);
@@ -91,10 +119,11 @@ public sealed class ErrorModelTests
     public async Task MalformedJsonIs400(DatabaseProvider provider)
     {
         await using var app = await StartAsync(provider);
-        foreach (var body in new[] { "{\"name\":", "{name:1}", "{\"name\":\"a\",}", "[1,2", "nul", "{\"name\":\"a\"} {}" })
+        foreach (var body in new[] { "{\"name\":", "{name:1}", "{\"name\":\"a\",}", "[1,2", "nul", "{\"name\":\"a\"} {}", "{\"name\":\"x\"", "{", "[" })
         {
             var response = await app.Client.PostAsync("/__probe/json", Json(body));
-            await response.ReadErrorAsync(400, "malformed_json");
+            var error = await response.ReadErrorAsync(400, "malformed_json");
+            Assert.True(error.GetProperty("message").GetString()!.StartsWith("The request body is not well-formed JSON", StringComparison.Ordinal), $"{body}: {error}");
         }
     }
 
