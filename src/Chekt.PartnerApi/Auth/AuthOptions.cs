@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Chekt.PartnerApi.Auth;
 
 /// <summary>The <c>Auth</c> configuration section.</summary>
@@ -20,4 +22,46 @@ public sealed class AuthOptions
 
     /// <summary>The clock skew tolerated when validating token lifetimes.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest access token lifetime accepted: a day.</summary>
+    public const int MaxAccessTokenLifetimeSeconds = 86_400;
+}
+
+/// <summary>
+/// Refuses, when the server starts, the <c>Auth</c> settings it cannot work with, instead of answering 500 or issuing
+/// tokens nobody can use (spec §10: the issuer is a URL with a trailing slash).
+/// </summary>
+public sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        var problems = new List<string>();
+        if (!Uri.TryCreate(options.Issuer, UriKind.Absolute, out var issuer) || issuer.Scheme is not ("http" or "https")
+            || !options.Issuer.EndsWith('/') || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        {
+            problems.Add($"Auth:Issuer must be an absolute http or https URL ending with '/', e.g. https://api.example.com/ (got '{options.Issuer}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            problems.Add("Auth:Audience must not be empty.");
+        }
+
+        if (options.AccessTokenLifetimeSeconds is <= 0 or > AuthOptions.MaxAccessTokenLifetimeSeconds)
+        {
+            problems.Add($"Auth:AccessTokenLifetimeSeconds must be between 1 and {AuthOptions.MaxAccessTokenLifetimeSeconds} (got {options.AccessTokenLifetimeSeconds}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.PartnerClaimName))
+        {
+            problems.Add("Auth:PartnerClaimName must not be empty.");
+        }
+
+        if (options.PasswordHashIterations <= 0)
+        {
+            problems.Add($"Auth:PasswordHashIterations must be positive (got {options.PasswordHashIterations}).");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
 }

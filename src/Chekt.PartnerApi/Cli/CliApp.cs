@@ -50,6 +50,14 @@ public static class CliApp
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
+        // --help or -h anywhere asks for help, never runs anything: the command's usage line, or the whole list.
+        if (args.Any(arg => arg is "--help" or "-h"))
+        {
+            var asked = args.Length > 1 ? Commands.FirstOrDefault(c => c.Name == $"{args[0]} {args[1]}") : null;
+            await console.Out.WriteLineAsync(asked is null ? UsageText() : $"Usage: Chekt.PartnerApi {asked.Usage}");
+            return Success;
+        }
+
         // No command, or options only: serve (this is also how the test host starts the server).
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
@@ -122,10 +130,17 @@ public static class CliApp
             await console.Error.WriteLineAsync($"error: database: {OneLine(exception.GetBaseException().Message)}");
             return Failure;
         }
-        catch (Exception exception) when (exception is InvalidOperationException or IOException)
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or OptionsValidationException)
         {
             // IOException: for example Kestrel's "address already in use" when serve cannot bind.
+            // OptionsValidationException: a setting outside what the server accepts (AuthOptions.Validate).
             await console.Error.WriteLineAsync($"error: {OneLine(exception.Message)}");
+            return Failure;
+        }
+        catch (FormatException exception) when (exception.Message.StartsWith("Invalid url", StringComparison.Ordinal))
+        {
+            // Kestrel's answer to an address it cannot parse (--urls notaurl): a setting the server cannot use.
+            await console.Error.WriteLineAsync($"error: urls: {OneLine(exception.Message)}");
             return Failure;
         }
     }

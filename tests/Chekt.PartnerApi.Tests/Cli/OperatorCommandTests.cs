@@ -13,6 +13,29 @@ public sealed class OperatorCommandTests
 {
     private const string Password = "correct horse battery staple";
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task HelpOptionsPrintUsageAndRunNothing(string option)
+    {
+        // In-process, so a server started by mistake would not return: the test would time out instead of passing.
+        foreach (var (args, expected) in new (string[] Args, string Expected)[]
+        {
+            ([option], "Commands:"),
+            (["serve", option], "Commands:"),
+            (["partners", "add", option], "Usage: Chekt.PartnerApi partners add --name NAME"),
+            (["users", "add", "--dealer", "1", option], "Usage: Chekt.PartnerApi users add --dealer ID"),
+        })
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var exitCode = await Chekt.PartnerApi.Cli.CliApp.RunAsync(args, new Chekt.PartnerApi.Cli.CliConsole(new StringReader(""), output, error, true))
+                .WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((0, ""), (exitCode, error.ToString()));
+            Assert.Contains(expected, output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     [Theory, OnSqlite, OnPostgres]
     public async Task PartnersAddPrintsTheNewPartnerId(DatabaseProvider provider)
     {

@@ -22,6 +22,11 @@ public sealed class StartupErrorTests
             "ConnectionStrings:Partner is not a valid SQLite connection string" },
         { ["--Database:Provider=Postgres", "--ConnectionStrings:Partner="], "ConnectionStrings:Partner is not set" },
         { ["--Database:Provider=Oracle"], "'Database:Provider'" },
+        // Auth settings are checked when the server starts, not when the first token is asked for (then a 500).
+        { ["--Auth:AccessTokenLifetimeSeconds=abc"], "'Auth:AccessTokenLifetimeSeconds'" },
+        { ["--Auth:AccessTokenLifetimeSeconds=-100"], "Auth:AccessTokenLifetimeSeconds must be between 1 and 86400" },
+        { ["--Auth:Issuer=not-a-url"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
+        { ["--Auth:Issuer=https://api.example.com"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
     };
 
     [Theory, MemberData(nameof(BadSettings))]
@@ -55,6 +60,19 @@ public sealed class StartupErrorTests
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServeWithAnAddressKestrelCannotParseStopsWithOneLine()
+    {
+        var directory = Directory.CreateTempSubdirectory("chekt-startup-").FullName;
+        var run = await ProcessRunner.RunAsync("dotnet",
+            [ServerDll, "serve", "--urls", "notaurl", $"--ConnectionStrings:Partner=Data Source={Path.Combine(directory, "p.db")}"],
+            workingDirectory: directory, timeout: TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("error: urls: Invalid url: 'notaurl'", line);
     }
 
     [Fact]
