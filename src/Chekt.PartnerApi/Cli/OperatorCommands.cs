@@ -217,7 +217,7 @@ public static class OperatorCommands
             throw new CliUsageException($"{option} must not be empty.");
         }
 
-        return value.Length > maxLength
+        return !FieldRules.IsWithinLength(value, maxLength)
             ? throw new CliUsageException($"{option} must be at most {maxLength} characters.")
             : value.Trim();
     }

@@ -37,7 +37,9 @@ public static class ETags
         }
 
         // Strong comparison: weak tags never match for If-Match.
-        var versions = tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value).Select(ParseVersion).Where(v => v is not null).ToList();
+        // Note: one version, however often it is named, is that version. A list naming several different versions is
+        // answered 412 even when one of them is current (RFC 9110 would apply the write): send the ETag you read.
+        var versions = tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value).Select(ParseVersion).Where(v => v is not null).Distinct().ToList();
         return versions.Count == 1
             ? (versions[0], null)
             : (null, PreconditionFailed());

@@ -78,7 +78,7 @@ public sealed class BodyValidator
             return false;
         }
 
-        if (value.Length > maxLength)
+        if (!FieldRules.IsWithinLength(value, maxLength))
         {
             Add(field, $"{field} must be at most {maxLength} characters.");
             return false;

@@ -491,6 +491,14 @@ public sealed class SiteEndpointTests
         // Length counts characters, not bytes: 255 Korean syllables are a valid name.
         var korean = await world.SendAsync(HttpMethod.Put, path, $"{{\"name\":\"{new string('가', 255)}\"}}");
         Assert.Equal(200, (int)korean.StatusCode);
+
+        // Characters are code points: an emoji is one character (two UTF-16 units), so 255 fit and 256 do not.
+        var emoji = string.Concat(Enumerable.Repeat("🙂", 255));
+        var emojiName = await world.SendAsync(HttpMethod.Put, path, $"{{\"name\":\"{emoji}\"}}");
+        Assert.True(emojiName.StatusCode == System.Net.HttpStatusCode.OK, await emojiName.Content.ReadAsStringAsync());
+        Assert.Equal(emoji, (await emojiName.ReadJsonAsync()).GetProperty("name").GetString());
+        var tooMany = await (await world.SendAsync(HttpMethod.Put, path, $"{{\"name\":\"{emoji}🙂\"}}")).ReadErrorAsync(400, "validation_failed");
+        Assert.Equal("name", tooMany.GetProperty("field").GetString());
     }
 
     [Theory, OnSqlite, OnPostgres]
