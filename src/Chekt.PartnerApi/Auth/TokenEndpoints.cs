@@ -90,21 +90,15 @@ public static class TokenEndpoints
             return scopeError;
         }
 
-        var (audience, audienceError) = ResolveAudience(form, context.Options);
-        if (audienceError is not null)
+        var (audience, partnerClaim, requestError) = ReadAudienceAndPartnerClaim(context);
+        if (requestError is not null)
         {
-            return audienceError;
-        }
-
-        var (partnerClaim, claimError) = PartnerClaim.ParseParameter(form[context.Options.PartnerClaimName]);
-        if (claimError is not null)
-        {
-            return OAuthError.InvalidRequest(claimError);
+            return requestError;
         }
 
         // Note: Auth0-compatible M2M subject "<client_id>@clients" and grant type "client-credentials".
         var access = await context.Issuer.CreateAccessTokenAsync(
-            new TokenGrant(client, $"{client.ClientId}@clients", scope, audience!, partnerClaim, "client-credentials"), cancellationToken);
+            new TokenGrant(client, $"{client.ClientId}@clients", scope, audience, partnerClaim, "client-credentials"), cancellationToken);
         return Success(new TokenResponse(access.Token, "Bearer", access.ExpiresIn, scope, null, null));
     }
 
@@ -159,16 +153,10 @@ public static class TokenEndpoints
         }
 
         // Note: the audience and the partner claim are checked before the code is spent, so a bad request does not burn it.
-        var (_, audienceError) = ResolveAudience(form, context.Options);
-        if (audienceError is not null)
+        var (_, partnerClaim, requestError) = ReadAudienceAndPartnerClaim(context);
+        if (requestError is not null)
         {
-            return audienceError;
-        }
-
-        var (partnerClaim, claimError) = PartnerClaim.ParseParameter(form[context.Options.PartnerClaimName]);
-        if (claimError is not null)
-        {
-            return OAuthError.InvalidRequest(claimError);
+            return requestError;
         }
 
         if (!await context.Grants.ConsumeCodeAsync(grant.Id, cancellationToken))
@@ -226,13 +214,13 @@ public static class TokenEndpoints
             return scopeError;
         }
 
-        var (_, audienceError) = ResolveAudience(form, context.Options);
-        if (audienceError is not null)
+        var (_, requestedClaim, requestError) = ReadAudienceAndPartnerClaim(context);
+        if (requestError is not null)
         {
-            return audienceError;
+            return requestError;
         }
 
-        var (partnerClaim, claimError) = NarrowPartnerClaim(grant.PartnerClaim, form[context.Options.PartnerClaimName]);
+        var (partnerClaim, claimError) = NarrowPartnerClaim(grant.PartnerClaim, requestedClaim);
         if (claimError is not null)
         {
             return OAuthError.InvalidRequest(claimError);
@@ -265,12 +253,11 @@ public static class TokenEndpoints
     /// rotated refresh token keeps the family's claim. A claim that names another dealer or site would widen what the
     /// family was narrowed to, so it is refused.
     /// </remarks>
-    private static (string? Json, string? Error) NarrowPartnerClaim(string? familyClaimJson, string? requested)
+    private static (string? Json, string? Error) NarrowPartnerClaim(string? familyClaimJson, string? requestedJson)
     {
-        var (requestedJson, error) = PartnerClaim.ParseParameter(requested);
-        if (error is not null || requestedJson is null || familyClaimJson is null)
+        if (requestedJson is null || familyClaimJson is null)
         {
-            return (requestedJson ?? familyClaimJson, error);
+            return (requestedJson ?? familyClaimJson, null);
         }
 
         using var family = System.Text.Json.JsonDocument.Parse(familyClaimJson);
@@ -392,12 +379,17 @@ public static class TokenEndpoints
             : (string.Join(' ', scopes.Distinct(StringComparer.Ordinal)), null);
     }
 
-    private static (string? Audience, OAuthError? Error) ResolveAudience(OAuthForm form, AuthOptions options)
+    /// <summary>The request's <c>audience</c> (the configured one when left out) and its partner claim (JSON), or why they are refused.</summary>
+    private static (string Audience, string? PartnerClaim, OAuthError? Error) ReadAudienceAndPartnerClaim(TokenContext context)
     {
-        var audience = form["audience"] ?? options.Audience;
-        return audience == options.Audience
-            ? (audience, null)
-            : (null, OAuthError.InvalidRequest($"Unknown audience '{audience}'."));
+        var audience = context.Form["audience"] ?? context.Options.Audience;
+        if (audience != context.Options.Audience)
+        {
+            return ("", null, OAuthError.InvalidRequest($"Unknown audience '{audience}'."));
+        }
+
+        var (partnerClaim, claimError) = PartnerClaim.ParseParameter(context.Form[context.Options.PartnerClaimName]);
+        return claimError is not null ? ("", null, OAuthError.InvalidRequest(claimError)) : (audience, partnerClaim, null);
     }
 
     private static long NowMs(TokenContext context) => context.Issuer.Now.ToUnixTimeMilliseconds();

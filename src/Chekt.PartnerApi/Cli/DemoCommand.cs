@@ -28,6 +28,15 @@ public static class DemoCommand
     public static async Task<int> RunAsync(CliArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var app = PartnerServer.Build([.. args.ConfigurationArgs]);
+        // Note: unless an issuer is configured, the sandbox's tokens and discovery documents name the address it serves
+        // on, so that a client following the discovery document, or signing private_key_jwt assertions for the issuer,
+        // reaches it. The options are first read when the server starts, after this.
+        var issuerKey = $"{AuthOptions.SectionName}:{nameof(AuthOptions.Issuer)}";
+        if (string.IsNullOrEmpty(app.Configuration[issuerKey]) && IssuerFor(app.Configuration["urls"]) is { } issuer)
+        {
+            app.Configuration[issuerKey] = issuer;
+        }
+
         await app.StartAsync(cancellationToken);
 
         var seed = await SeedAsync(app.Services, cancellationToken);
@@ -123,6 +132,27 @@ public static class DemoCommand
 
         var created = await @operator.AddClientAsync(registration, cancellationToken);
         return (created, created.ClientSecret!);
+    }
+
+    /// <summary>The issuer for the first plain-HTTP listening address (else the first), when it names a host and a port.</summary>
+    internal static string? IssuerFor(string? urls)
+    {
+        var first = (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .OrderBy(url => url.StartsWith("https", StringComparison.OrdinalIgnoreCase) ? 1 : 0)
+            .FirstOrDefault();
+        if (first is null)
+        {
+            return null;
+        }
+
+        var local = first.Replace("://[::]", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://*", "://localhost", StringComparison.Ordinal);
+        // Port 0 is chosen by the system when the server binds: not known yet.
+        return Uri.TryCreate(local, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0
+            ? uri.GetLeftPart(UriPartial.Authority) + "/"
+            : null;
     }
 
     private static string BaseUrl(IServer server)

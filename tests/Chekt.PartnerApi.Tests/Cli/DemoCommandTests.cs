@@ -41,6 +41,17 @@ public sealed class DemoCommandTests
         Assert.Equal(1L, await services.ScalarAsync<long>("SELECT COUNT(*) FROM dealer_users"));
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8080/")]
+    [InlineData("https://0.0.0.0:8443;http://+:8080", "http://localhost:8080/")]
+    [InlineData("http://[::]:80", "http://localhost/")]
+    [InlineData("https://*:8443", "https://localhost:8443/")]
+    [InlineData("http://127.0.0.1:0", null)]
+    [InlineData("notaurl", null)]
+    [InlineData(null, null)]
+    public void TheDemosIssuerIsItsFirstPlainHttpAddress(string? urls, string? expected) =>
+        Assert.Equal(expected, Chekt.PartnerApi.Cli.DemoCommand.IssuerFor(urls));
+
     /// <summary>Starts <c>demo</c> as a real process, reads its credentials, checks it serves, and stops it.</summary>
     private static async Task<JsonElement> RunDemoAsync(TestDatabase database)
     {
@@ -50,7 +61,16 @@ public sealed class DemoCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { CliTestHost.ServerDll, "demo", "--urls", "http://127.0.0.1:0" }.Concat(database.CliArgs))
+        // A fixed port, not 0: without a configured issuer the demo names its own address as the issuer, which it can
+        // only do for an address known before it binds.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        foreach (var argument in new[] { CliTestHost.ServerDll, "demo", "--urls", $"http://127.0.0.1:{port}" }.Concat(database.CliArgs))
         {
             info.ArgumentList.Add(argument);
         }
@@ -92,6 +112,10 @@ public sealed class DemoCommandTests
             Assert.Contains(credentials.GetProperty("m2m_client").GetProperty("client_id").GetString()!, text, StringComparison.Ordinal);
             using var http = new HttpClient();
             Assert.Equal(200, (int)(await http.GetAsync(baseUrl + "/readyz")).StatusCode);
+            Assert.Equal($"http://127.0.0.1:{port}", baseUrl);
+            var discovery = JsonDocument.Parse(await http.GetStringAsync(baseUrl + "/.well-known/openid-configuration")).RootElement;
+            Assert.Equal(baseUrl + "/", discovery.GetProperty("issuer").GetString());
+            Assert.Equal(baseUrl + "/oauth/token", discovery.GetProperty("token_endpoint").GetString());
             return credentials;
         }
         finally
