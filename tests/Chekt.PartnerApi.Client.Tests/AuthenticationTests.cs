@@ -50,6 +50,14 @@ public sealed class AuthenticationTests
             var (explicitIssuer, _) = world.NewClient(new PrivateKeyJwtCredentials(keyClient.ClientId, rsa, "kid-1") { AssertionAudience = PartnerApiFactory.Issuer });
             Assert.Single(await explicitIssuer.Sites.ListAsync(world.DealerId));
 
+            // From PEM text, with settings in the initializer: narrowed to another dealer, the token cannot read this one's sites.
+            var (narrowed, _) = world.NewClient(new PrivateKeyJwtCredentials(keyClient.ClientId, rsa.ExportPkcs8PrivateKeyPem(), "kid-1")
+            {
+                AssertionAudience = PartnerApiFactory.Issuer, PartnerClaim = new PartnerClaim(world.DealerId + 1000),
+            });
+            var refused = await Assert.ThrowsAsync<PartnerApiException>(() => narrowed.Sites.ListAsync(world.DealerId));
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+
             // A key the server does not know is refused at the token endpoint.
             using var otherKey = RSA.Create(2048);
             var (wrong, _) = world.NewClient(new PrivateKeyJwtCredentials(keyClient.ClientId, otherKey, "kid-1"));

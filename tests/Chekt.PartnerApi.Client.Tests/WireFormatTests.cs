@@ -108,6 +108,41 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public async Task ACancelledListAllStopsWithinThePageItHasRead()
+    {
+        using var server = new FakeServer()
+            .Then(_ => Page("""[{"site_id":1},{"site_id":2},{"site_id":3}]""", "</partner/v1/dealers/1/sites?limit=3&after=3>; rel=\"next\""));
+        using var client = server.Client();
+        using var cancellation = new CancellationTokenSource();
+
+        var ids = new List<long>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var site in client.Sites.ListAllAsync(1, new ListOptions { Limit = 3 }, cancellationToken: cancellation.Token))
+            {
+                ids.Add(site.SiteId);
+                cancellation.Cancel();
+            }
+        });
+
+        Assert.Equal([1], ids);
+        Assert.Single(server.Attempts);
+    }
+
+    [Fact]
+    public async Task AHeaderValueHttpCannotCarryIsRefusedAtOnceAndNothingIsSent()
+    {
+        using var server = new FakeServer { Otherwise = _ => FakeServer.Json(HttpStatusCode.OK, ContactJson) };
+        using var client = server.Client();
+
+        var trace = await Assert.ThrowsAsync<ArgumentException>(() => client.Dealers.GetAsync(1, new RequestOptions { TraceId = "tracé-1" }));
+        Assert.Contains("RequestOptions.TraceId", trace.Message, StringComparison.Ordinal);
+        var key = await Assert.ThrowsAsync<ArgumentException>(() => client.Contacts.DeleteAsync(1, 2, 3, new RequestOptions { IdempotencyKey = "ключ" }));
+        Assert.Contains("RequestOptions.IdempotencyKey", key.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Attempts);
+    }
+
+    [Fact]
     public async Task OnePageTellsWhereTheNextStarts()
     {
         using var server = new FakeServer().Then(_ => Page("""[{"site_id":1},{"site_id":2}]""", "</partner/v1/dealers/1/sites?limit=2&after=2>; rel=\"next\""));

@@ -43,18 +43,32 @@ public sealed class PrivateKeyJwtCredentials : ClientCredentials
     /// <summary>How long each assertion is valid (default 2 minutes; the server accepts at most 5).</summary>
     public TimeSpan AssertionLifetime { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Creates the credentials from a PEM-encoded RSA private key (PKCS#1 or PKCS#8).</summary>
+    /// <summary>
+    /// Creates the credentials from a PEM-encoded RSA private key (PKCS#1 or PKCS#8); the other settings
+    /// (<see cref="ClientCredentials.PartnerClaim"/>, <see cref="AssertionAudience"/>, …) can follow in an initializer.
+    /// </summary>
     /// <param name="clientId">The OAuth client id.</param>
     /// <param name="privateKeyPem">The PEM text of the private key.</param>
     /// <param name="keyId">The <c>kid</c> the public key was registered with.</param>
-    public static PrivateKeyJwtCredentials FromPem(string clientId, string privateKeyPem, string keyId)
+    public PrivateKeyJwtCredentials(string clientId, string privateKeyPem, string keyId)
+        : this(clientId, ImportPem(privateKeyPem), keyId)
+    {
+    }
+
+    /// <summary>Creates the credentials from a PEM-encoded RSA private key (PKCS#1 or PKCS#8), with the default settings.</summary>
+    /// <param name="clientId">The OAuth client id.</param>
+    /// <param name="privateKeyPem">The PEM text of the private key.</param>
+    /// <param name="keyId">The <c>kid</c> the public key was registered with.</param>
+    public static PrivateKeyJwtCredentials FromPem(string clientId, string privateKeyPem, string keyId) => new(clientId, privateKeyPem, keyId);
+
+    private static RSA ImportPem(string privateKeyPem)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(privateKeyPem);
         var rsa = RSA.Create();
         try
         {
             rsa.ImportFromPem(privateKeyPem);
-            return new PrivateKeyJwtCredentials(clientId, rsa, keyId);
+            return rsa;
         }
         catch
         {

@@ -44,6 +44,8 @@ internal sealed class ApiConnection(HttpClient http, Uri baseAddress)
             var page = await GetPageAsync<T>(next, options, cancellationToken).ConfigureAwait(false);
             foreach (var item in page.Items)
             {
+                // A cancelled enumeration stops at once, not at the end of the page already read.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return item;
             }
 
@@ -123,16 +125,26 @@ internal sealed class ApiConnection(HttpClient http, Uri baseAddress)
         }
     }
 
+    /// <summary>
+    /// A header value from <see cref="RequestOptions"/>, refused at once when HTTP cannot carry it: the handler would
+    /// only fail when sending, which reads as a connection failure and is retried.
+    /// </summary>
+    private static string? AsciiHeaderValue(string? value, string option) =>
+        value is null || value.All(c => c is >= ' ' and <= '~')
+            ? value
+            : throw new ArgumentException($"RequestOptions.{option} must be visible ASCII characters: '{value}' cannot be sent in an HTTP header.", nameof(option));
+
     private static HttpRequestMessage CreateRequest(HttpMethod method, Uri uri, object? body, RequestOptions? options)
     {
         var request = new HttpRequestMessage(method, uri);
         try
         {
             request.Headers.Accept.Add(Json);
-            request.Headers.Add(PartnerApiHeaders.TraceId, options?.TraceId ?? Guid.NewGuid().ToString());
+            request.Headers.Add(PartnerApiHeaders.TraceId, AsciiHeaderValue(options?.TraceId, nameof(RequestOptions.TraceId)) ?? Guid.NewGuid().ToString());
             // Note: a key per logical call, reused by its retries (the same request object is resent),
             // so that the server replays its first answer instead of applying the change twice.
-            var key = options?.IdempotencyKey ?? (method == HttpMethod.Get ? null : Guid.NewGuid().ToString());
+            var key = AsciiHeaderValue(options?.IdempotencyKey, nameof(RequestOptions.IdempotencyKey))
+                ?? (method == HttpMethod.Get ? null : Guid.NewGuid().ToString());
             if (key is not null)
             {
                 request.Headers.Add(PartnerApiHeaders.IdempotencyKey, key);
