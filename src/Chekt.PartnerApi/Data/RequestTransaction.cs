@@ -257,7 +257,13 @@ internal sealed class SavepointCommand(DbCommand inner, DbConnection connection)
         catch (DbException)
         {
             // Note: savepoints are not released one by one; they end with the transaction.
-            await RunControlAsync("ROLLBACK TO SAVEPOINT " + Savepoint, CancellationToken.None);
+            if (inner.Connection is { State: ConnectionState.Open } && inner.Transaction?.Connection is not null)
+            {
+                await RunControlAsync("ROLLBACK TO SAVEPOINT " + Savepoint, CancellationToken.None);
+            }
+
+            // Note: with the connection lost, the transaction is gone with it and there is nothing to roll back to: the
+            // statement's own error goes on (a 503), not the "transaction is already completed" of a rollback (a 500).
             throw;
         }
     }

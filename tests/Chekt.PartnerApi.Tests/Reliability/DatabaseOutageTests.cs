@@ -10,6 +10,48 @@ namespace Chekt.PartnerApi.Tests.Reliability;
 /// <summary>PostgreSQL stops under a write load and comes back: bounded 503s, recovery without a restart, nothing acknowledged lost.</summary>
 public sealed class DatabaseOutageTests
 {
+    [Theory, OnPostgres]
+    public async Task AnIdempotentWriteWhoseConnectionIsKilledMidRequestIs503AndItsRetryRuns(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider);
+        await using var blocker = new Npgsql.NpgsqlConnection(world.App.Database.ConnectionString);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockSites = new Npgsql.NpgsqlCommand("LOCK TABLE sites IN EXCLUSIVE MODE", blocker, hold))
+        {
+            await lockSites.ExecuteNonQueryAsync();
+        }
+
+        const string body = "{\"external_site_id\":\"killed\",\"name\":\"Site\",\"timezone\":\"UTC\"}";
+        HttpRequestMessage Create()
+        {
+            var request = Seed.Authorized(HttpMethod.Post, $"{world.DealerPath}/sites", world.Token, body);
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", "killed-mid-request");
+            return request;
+        }
+
+        // The request's transaction waits for the lock; its backend is then terminated, as when PostgreSQL goes away.
+        var pending = world.App.Client.SendAsync(Create());
+        var terminated = 0L;
+        for (var attempt = 0; attempt < 100 && terminated == 0; attempt++)
+        {
+            await Task.Delay(100);
+            await using var terminate = new Npgsql.NpgsqlCommand(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                blocker, hold);
+            terminated = (long)(await terminate.ExecuteScalarAsync())!;
+        }
+
+        Assert.Equal(1, terminated);
+        using var answer = await pending;
+        await answer.ReadErrorAsync(503, "database_unavailable");
+        await hold.RollbackAsync();
+
+        using var retry = await world.App.Client.SendAsync(Create());
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.DoesNotContain(world.App.Logs.Entries, entry => entry.Level >= LogLevel.Error);
+    }
+
     [OwnPostgresClusterFact]
     public async Task AnOutageUnderLoadIsBounded503sAndTheServerRecoversByItself()
     {
