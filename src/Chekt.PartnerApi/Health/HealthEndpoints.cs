@@ -25,13 +25,18 @@ public static class HealthEndpoints
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadinessTimeout);
+        var ping = db.PingAsync(timeout.Token);
         try
         {
-            await db.PingAsync(timeout.Token);
+            // Note: the answer comes within the timeout even when the database accepts the query and never answers
+            // (a hung server): a statement already sent is not interrupted by the cancellation, only by its command
+            // timeout, which is much longer. The ping is then left to end by itself.
+            await ping.WaitAsync(ReadinessTimeout, cancellationToken);
             return JsonAnswers.Ok(new HealthStatus("ready"));
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
+            _ = ping.ContinueWith(static abandoned => abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             loggers.CreateLogger(typeof(HealthEndpoints)).LogWarning("Readiness check failed: {Reason}", exception.GetBaseException().Message);
             var error = ApiError.ForStatus(StatusCodes.Status503ServiceUnavailable);
             error.Headers["Retry-After"] = "5";

@@ -109,6 +109,22 @@ public sealed class PostgresServer : IAsyncDisposable
         await RunPgAsync("pg_ctl", ["-D", Path.Combine(_directory, "data"), "-m", immediate ? "immediate" : "fast", "-w", "stop"], throwOnError: false);
     }
 
+    /// <summary>
+    /// Stops (SIGSTOP) or resumes (SIGCONT) every process of the cluster: a server that still accepts connections and
+    /// queries at the socket level but never answers, as a hung host does.
+    /// </summary>
+    public async Task SignalAllAsync(string signal)
+    {
+        if (_directory is null)
+        {
+            throw new InvalidOperationException("An external server cannot be signalled by the tests.");
+        }
+
+        var postmaster = (await File.ReadAllLinesAsync(Path.Combine(_directory, "data", "postmaster.pid")))[0].Trim();
+        await ProcessRunner.RunAsync("pkill", [$"-{signal}", "-P", postmaster]);
+        await ProcessRunner.RunAsync("kill", [$"-{signal}", postmaster]);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_directory is not null)

@@ -53,6 +53,36 @@ public sealed class DatabaseOutageTests
     }
 
     [OwnPostgresClusterFact]
+    public async Task ReadinessAnswers503WithinItsTimeoutWhenTheDatabaseHangs()
+    {
+        await using var cluster = await PostgresServer.StartOwnAsync();
+        await using var world = await ApiWorld.StartAsync(DatabaseProvider.Postgres, cluster);
+        Assert.Equal(HttpStatusCode.OK, (await world.App.Client.GetAsync("/readyz")).StatusCode);
+
+        await cluster.SignalAllAsync("STOP");
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            using var hung = await world.App.Client.GetAsync("/readyz");
+            await hung.ReadErrorAsync(503, "database_unavailable");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"/readyz took {watch.Elapsed}");
+        }
+        finally
+        {
+            await cluster.SignalAllAsync("CONT");
+        }
+
+        var ready = false;
+        for (var attempt = 0; attempt < 50 && !ready; attempt++)
+        {
+            ready = (await world.App.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
+            await Task.Delay(ready ? 0 : 200);
+        }
+
+        Assert.True(ready, "/readyz did not answer 200 again after the database resumed");
+    }
+
+    [OwnPostgresClusterFact]
     public async Task AnOutageUnderLoadIsBounded503sAndTheServerRecoversByItself()
     {
         await using var cluster = await PostgresServer.StartOwnAsync();
