@@ -139,6 +139,10 @@ public static class PartnerServer
             {
                 await migrator.MigrateAsync(cancellationToken);
             }
+            else
+            {
+                await migrator.EnsureNothingPendingAsync(cancellationToken);
+            }
 
             await keys.EnsureSigningKeyAsync(cancellationToken);
         }

@@ -88,9 +88,12 @@ public static class CliApp
         {
             var parsed = CliArguments.Parse(command.Name, command.Options, rest);
             await using var services = BuildServices(parsed.ConfigurationArgs);
-            if (command.Name != "migrate" && services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart)
+            if (command.Name != "migrate")
             {
-                await services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+                var migrator = services.GetRequiredService<Migrator>();
+                await (services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart
+                    ? migrator.MigrateAsync(cancellationToken)
+                    : migrator.EnsureNothingPendingAsync(cancellationToken));
             }
 
             var result = await command.Run(parsed, services, console, cancellationToken);

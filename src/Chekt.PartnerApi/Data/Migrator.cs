@@ -56,6 +56,28 @@ public sealed class Migrator(Db db, TimeProvider clock, ILogger<Migrator> logger
         return applied;
     }
 
+    /// <summary>
+    /// For <c>Database:MigrateOnStart=false</c>: refuses to go on when this executable has migrations the database
+    /// lacks, instead of failing later, request by request, on a missing column.
+    /// </summary>
+    public async Task EnsureNothingPendingAsync(CancellationToken cancellationToken = default)
+    {
+        var migrations = Load(db.Provider);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var hasHistory = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            db.IsPostgres
+                ? "SELECT to_regclass('schema_migrations') IS NOT NULL"
+                : "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            cancellationToken: cancellationToken));
+        var done = hasHistory ? await ReadHistoryAsync(connection, null, cancellationToken) : [];
+        var pending = Pending(migrations, done).Select(migration => migration.Id).ToList();
+        if (pending.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Database:MigrateOnStart is false and the database lacks {pending.Count} migration(s) of this version ({string.Join(", ", pending)}): run 'migrate' first.");
+        }
+    }
+
     private async Task<List<string>> MigratePostgresAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
         // The advisory lock belongs to the session, so it needs a connection of its own.

@@ -1,3 +1,4 @@
+using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Tests.Infrastructure;
 using static Chekt.PartnerApi.Tests.Cli.CliTestHost;
 
@@ -27,6 +28,8 @@ public sealed class StartupErrorTests
         { ["--Auth:AccessTokenLifetimeSeconds=-100"], "Auth:AccessTokenLifetimeSeconds must be between 1 and 86400" },
         { ["--Auth:Issuer=not-a-url"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
         { ["--Auth:Issuer=https://api.example.com"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
+        // Without migrations on start, a database behind this version is refused at start, not request by request.
+        { ["--Database:MigrateOnStart=false"], "Database:MigrateOnStart is false and the database lacks" },
     };
 
     [Theory, MemberData(nameof(BadSettings))]
@@ -73,6 +76,20 @@ public sealed class StartupErrorTests
         Assert.Equal(1, run.ExitCode);
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal("error: urls: Invalid url: 'notaurl'", line);
+    }
+
+    [Theory, OnSqlite, OnPostgres]
+    public async Task WithoutMigrationsOnStartACommandOnADatabaseMissingOneIsAOneLineFailureAndMigrateStillWorks(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var refused = await RunAsync(database, ["partners", "add", "--name", "x", "--Database:MigrateOnStart=false"]);
+        Assert.Equal(1, refused.ExitCode);
+        var line = Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: Database:MigrateOnStart is false and the database lacks", line, StringComparison.Ordinal);
+        Assert.Contains("0001_initial", line, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync(database, ["migrate", "--Database:MigrateOnStart=false"])).ExitCode);
+        Assert.Equal(0, (await RunAsync(database, ["partners", "add", "--name", "x", "--Database:MigrateOnStart=false"])).ExitCode);
     }
 
     [Fact]
