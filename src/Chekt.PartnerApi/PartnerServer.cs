@@ -37,6 +37,11 @@ public static class PartnerServer
             kestrel.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes;
         });
 
+        // Note: the formatters share Logging:Console:FormatterOptions; the simple one's timestamp ends with the space that
+        // separates it from the level, which in a JSON log would make the Timestamp value no longer ISO 8601.
+        builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(
+            options => options.TimestampFormat = options.TimestampFormat?.TrimEnd());
+
         // First hosted service: the schema must exist before anything else (Data Protection's key ring) reads it.
         builder.Services.AddHostedService<StartupTasks>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<Housekeeping>());
