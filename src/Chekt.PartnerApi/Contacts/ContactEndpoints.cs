@@ -161,7 +161,7 @@ public static class ContactEndpoints
             return invalid;
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -171,10 +171,10 @@ public static class ContactEndpoints
         await using var connection = await db.OpenAsync(cancellationToken);
         var columns = new[] { "first_name", "last_name", "phone_number", "email" }.Where(body.Has);
         var contact = await connection.QueryFirstRowAsync(new CommandDefinition(
-            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)} RETURNING {ContactColumns}",
+            $"UPDATE contacts SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ifMatch.Condition} RETURNING {ContactColumns}",
             new
             {
-                id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                id, siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                 first_name = request.FirstName, last_name = request.LastName, phone_number = request.PhoneNumber, email = request.Email,
             },
             cancellationToken: cancellationToken), r => ContactRow.Read(r));
@@ -195,7 +195,7 @@ public static class ContactEndpoints
             return PartnerApiAuthorization.InvalidPathId("contactId");
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -204,8 +204,8 @@ public static class ContactEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM contacts WHERE id = @id AND site_id = @siteId" + ETags.VersionCondition(expectedVersion),
-            new { id, siteId, expectedVersion }, cancellationToken: cancellationToken));
+            "DELETE FROM contacts WHERE id = @id AND site_id = @siteId" + ifMatch.Condition,
+            new { id, siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {
             return await ReadAsync(connection, siteId, id, cancellationToken) is null ? ContactNotFound(id) : ETags.PreconditionFailed();

@@ -135,7 +135,7 @@ public static class DealerEndpoints
             return invalid;
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -145,11 +145,11 @@ public static class DealerEndpoints
         var columns = new[] { "company_name", "company_address1", "company_address2", "company_email", "company_phone_number" }.Where(body.Has);
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE dealers SET {PartialUpdate.SetClause(columns)} WHERE id = @dealerId{ETags.VersionCondition(expectedVersion)}",
+            $"UPDATE dealers SET {PartialUpdate.SetClause(columns)} WHERE id = @dealerId{ifMatch.Condition}",
             new
             {
                 dealerId = access.DealerId,
-                expectedVersion,
+                expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions,
                 company_name = request.CompanyName,
                 company_address1 = request.CompanyAddress1,
                 company_address2 = request.CompanyAddress2,

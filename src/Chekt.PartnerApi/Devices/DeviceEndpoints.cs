@@ -193,7 +193,7 @@ public static class DeviceEndpoints
             return invalid;
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -203,10 +203,10 @@ public static class DeviceEndpoints
         var columns = new[] { "device_type", "zone_number", "additional_zone_numbers", "name", "mac", "manufacturer", "model", "serial_number" }.Where(body.Has);
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE devices SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ETags.VersionCondition(expectedVersion)}",
+            $"UPDATE devices SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND site_id = @siteId{ifMatch.Condition}",
             new
             {
-                id, siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                id, siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                 device_type = request.DeviceType, zone_number = request.ZoneNumber,
                 additional_zone_numbers = Normalized(request.AdditionalZoneNumbers, DeviceRules.NormalizeAdditionalZones),
                 name = request.Name, mac = Normalized(request.Mac, DeviceRules.NormalizeMac),
@@ -235,7 +235,7 @@ public static class DeviceEndpoints
             return PartnerApiAuthorization.InvalidPathId("deviceId");
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -244,8 +244,8 @@ public static class DeviceEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM devices WHERE id = @id AND site_id = @siteId" + ETags.VersionCondition(expectedVersion),
-            new { id, siteId, expectedVersion }, cancellationToken: cancellationToken));
+            "DELETE FROM devices WHERE id = @id AND site_id = @siteId" + ifMatch.Condition,
+            new { id, siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {
             return await ReadAsync(connection, siteId, id, cancellationToken) is null ? DeviceNotFound(id) : ETags.PreconditionFailed();

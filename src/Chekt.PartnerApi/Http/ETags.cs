@@ -15,41 +15,37 @@ public static class ETags
     public static void Set(HttpContext context, long version) => context.Response.Headers.ETag = For(version);
 
     /// <summary>
-    /// The version the client requires (null: no If-Match, or <c>*</c>); an error when If-Match cannot
-    /// match any version of ours, which is a 412 too (RFC 9110 §13.1.1).
+    /// What <c>If-Match</c> requires (nothing without it or with <c>*</c>); an error when it is not a list of entity
+    /// tags. A list that names no version of ours is a condition no row meets, so the write is a 412 (RFC 9110 §13.1.1),
+    /// or a 404 when the resource does not exist at all.
     /// </summary>
-    public static (long? ExpectedVersion, ApiError? Error) ReadIfMatch(HttpContext context)
+    public static (IfMatch Condition, ApiError? Error) ReadIfMatch(HttpContext context)
     {
         var header = context.Request.Headers.IfMatch;
         if (header.Count == 0)
         {
-            return (null, null);
+            return (IfMatch.Any, null);
         }
 
         if (!EntityTagHeaderValue.TryParseList(header, out var tags) || tags.Count == 0)
         {
-            return (null, ApiError.BadRequest(ErrorCodes.BadRequest, "If-Match is not a valid entity tag list.", "If-Match"));
+            return (IfMatch.Any, ApiError.BadRequest(ErrorCodes.BadRequest, "If-Match is not a valid entity tag list.", "If-Match"));
         }
 
         if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any)))
         {
-            return (null, null);
+            return (IfMatch.Any, null);
         }
 
         // Strong comparison: weak tags never match for If-Match.
-        // Note: one version, however often it is named, is that version. A list naming several different versions is
-        // answered 412 even when one of them is current (RFC 9110 would apply the write): send the ETag you read.
-        var versions = tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value).Select(ParseVersion).Where(v => v is not null).Distinct().ToList();
-        return versions.Count == 1
-            ? (versions[0], null)
-            : (null, PreconditionFailed());
+        var versions = tags.Where(t => !t.IsWeak).Select(t => ParseVersion(t.Tag.Value)).OfType<long>().Distinct().ToList();
+        return (versions.Count switch
+        {
+            0 => IfMatch.None,
+            1 => new IfMatch(versions[0], null),
+            _ => new IfMatch(null, string.Create(CultureInfo.InvariantCulture, $",{string.Join(',', versions)},")),
+        }, null);
     }
-
-    /// <summary>
-    /// The SQL that makes a write conditional on the version the client read (empty without If-Match);
-    /// the statement must bind <c>@expectedVersion</c>. 0 rows then means "gone" or "changed" (412).
-    /// </summary>
-    public static string VersionCondition(long? expectedVersion) => expectedVersion is null ? "" : " AND version = @expectedVersion";
 
     public static ApiError PreconditionFailed() =>
         new(StatusCodes.Status412PreconditionFailed, ErrorCodes.PreconditionFailed,
@@ -60,4 +56,27 @@ public static class ETags
         && long.TryParse(quoted.AsSpan(2, quoted.Length - 3), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
             ? version
             : null;
+}
+
+/// <summary>
+/// The condition <c>If-Match</c> puts on a write, as SQL for its <c>WHERE</c> (<see cref="Condition"/>). The statement binds
+/// <c>@expectedVersion</c> = <see cref="Version"/> and <c>@expectedVersions</c> = <see cref="Versions"/>; 0 rows then means
+/// "gone" or "changed" (412).
+/// </summary>
+/// <param name="Version">The one version required.</param>
+/// <param name="Versions">Several versions, any of which may be current, as <c>,3,5,</c>.</param>
+public readonly record struct IfMatch(long? Version, string? Versions)
+{
+    /// <summary>No <c>If-Match</c>, or <c>*</c>: the write applies unconditionally.</summary>
+    public static readonly IfMatch Any = new(null, null);
+
+    /// <summary>Tags that name no version of ours: no row meets the condition.</summary>
+    public static readonly IfMatch None = new(null, ",");
+
+    // Note: the texts are constant, so that statement caches see one text per shape, whatever the versions; one
+    // parameter carries a list of any length.
+    public string Condition =>
+        Version is not null ? " AND version = @expectedVersion"
+        : Versions is not null ? " AND @expectedVersions LIKE ('%,' || version || ',%')"
+        : "";
 }

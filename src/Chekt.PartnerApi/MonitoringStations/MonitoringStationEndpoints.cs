@@ -144,7 +144,7 @@ public static class MonitoringStationEndpoints
             return invalid;
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -157,10 +157,10 @@ public static class MonitoringStationEndpoints
         try
         {
             updated = await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE monitoring_stations SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND dealer_id = @dealerId{ETags.VersionCondition(expectedVersion)}",
+                $"UPDATE monitoring_stations SET {PartialUpdate.SetClause(columns)} WHERE id = @id AND dealer_id = @dealerId{ifMatch.Condition}",
                 new
                 {
-                    id, dealerId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    id, dealerId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                     external_monitoring_station_id = request.ExternalMonitoringStationId, name = request.Name, prefix = request.Prefix, linecard = request.Linecard,
                 },
                 cancellationToken: cancellationToken));
@@ -192,7 +192,7 @@ public static class MonitoringStationEndpoints
             return PartnerApiAuthorization.InvalidPathId("monitoringStationId");
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -203,8 +203,8 @@ public static class MonitoringStationEndpoints
         try
         {
             var deleted = await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM monitoring_stations WHERE id = @id AND dealer_id = @dealerId" + ETags.VersionCondition(expectedVersion),
-                new { id, dealerId, expectedVersion }, cancellationToken: cancellationToken));
+                "DELETE FROM monitoring_stations WHERE id = @id AND dealer_id = @dealerId" + ifMatch.Condition,
+                new { id, dealerId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions }, cancellationToken: cancellationToken));
             if (deleted == 0)
             {
                 return await ReadAsync(connection, dealerId, id, cancellationToken) is null ? StationNotFound(id) : ETags.PreconditionFailed();

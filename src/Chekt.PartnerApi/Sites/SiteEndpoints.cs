@@ -168,7 +168,7 @@ public static class SiteEndpoints
             return invalid;
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -186,10 +186,10 @@ public static class SiteEndpoints
         try
         {
             var updated = await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE sites SET {PartialUpdate.SetClause(columns)} WHERE id = @siteId{ETags.VersionCondition(expectedVersion)}",
+                $"UPDATE sites SET {PartialUpdate.SetClause(columns)} WHERE id = @siteId{ifMatch.Condition}",
                 new
                 {
-                    siteId, expectedVersion, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions, now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
                     name = request.Name, timezone = request.Timezone, monitoring_station_id = request.MonitoringStationId,
                     account_number = request.AccountNumber, address1 = request.Address1, address2 = request.Address2,
                 },
@@ -216,7 +216,7 @@ public static class SiteEndpoints
 
     private static async Task<Results<NoContent, ApiError>> DeleteAsync(HttpContext context, Db db, CancellationToken cancellationToken)
     {
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -226,8 +226,8 @@ public static class SiteEndpoints
         await using var connection = await db.OpenAsync(cancellationToken);
         // Contacts and devices go with the site (ON DELETE CASCADE).
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM sites WHERE id = @siteId" + ETags.VersionCondition(expectedVersion),
-            new { siteId, expectedVersion }, cancellationToken: cancellationToken));
+            "DELETE FROM sites WHERE id = @siteId" + ifMatch.Condition,
+            new { siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions }, cancellationToken: cancellationToken));
         if (deleted == 0)
         {
             return await ReadAsync(connection, siteId, cancellationToken) is null ? SiteNotFound(context) : ETags.PreconditionFailed();
@@ -263,7 +263,7 @@ public static class SiteEndpoints
             return ApiError.Validation("security_type", "security_type is required and must be 1, 2, 3 or 4.");
         }
 
-        var (expectedVersion, ifMatchError) = ETags.ReadIfMatch(context);
+        var (ifMatch, ifMatchError) = ETags.ReadIfMatch(context);
         if (ifMatchError is not null)
         {
             return ifMatchError;
@@ -272,8 +272,8 @@ public static class SiteEndpoints
         var siteId = context.GetSiteAccess().SiteId;
         await using var connection = await db.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE sites SET {PartialUpdate.SetClause(["security_type"])} WHERE id = @siteId{ETags.VersionCondition(expectedVersion)}",
-            new { siteId, expectedVersion, security_type = read.Body.Value.SecurityType, now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
+            $"UPDATE sites SET {PartialUpdate.SetClause(["security_type"])} WHERE id = @siteId{ifMatch.Condition}",
+            new { siteId, expectedVersion = ifMatch.Version, expectedVersions = ifMatch.Versions, security_type = read.Body.Value.SecurityType, now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
             cancellationToken: cancellationToken));
         if (updated == 0)
         {
