@@ -47,6 +47,9 @@ public sealed class PartnerApiException : Exception
         RetryAfter = retryAfter;
     }
 
+    /// <summary>A new exception for the same answer, for another caller to throw (an exception object is thrown by one caller at a time).</summary>
+    internal PartnerApiException Copy() => new(StatusCode, Code, Message, Field, RequestId, Details, RetryAfter);
+
     /// <summary>The HTTP status of the answer.</summary>
     public HttpStatusCode StatusCode { get; }
 

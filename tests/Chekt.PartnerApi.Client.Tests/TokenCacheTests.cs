@@ -78,6 +78,45 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
+    public async Task CallsWaitingForARefusedTokenRequestShareItsAnswerAndALaterCallAsksAgain()
+    {
+        const int Calls = 20;
+        var asked = 0;
+        var started = 0;
+        var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var server = new FakeServer
+        {
+            Otherwise = request => Answer(request, () =>
+            {
+                Interlocked.Increment(ref asked);
+                // The refusal comes once every call has started and queued behind this token request.
+                allStarted.Task.Wait(TimeSpan.FromSeconds(30));
+                Thread.Sleep(100);
+                return FakeServer.Json(HttpStatusCode.Unauthorized, """{"error":"invalid_client","error_description":"Client authentication failed."}""");
+            }),
+        };
+        using var client = server.Client(credentials: new ClientSecretCredentials("client-1", "revoked"));
+
+        var errors = await Task.WhenAll(Enumerable.Range(0, Calls).Select(_ => Task.Run(() =>
+        {
+            if (Interlocked.Increment(ref started) == Calls)
+            {
+                allStarted.SetResult();
+            }
+
+            return Assert.ThrowsAsync<PartnerApiException>(() => client.Dealers.GetAsync(1));
+        })));
+
+        Assert.All(errors, error => Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (error.StatusCode, error.Code)));
+        Assert.Equal(Calls, errors.Distinct().Count());
+        Assert.Equal(1, asked);
+
+        // A call made after the refusal asks again.
+        await Assert.ThrowsAsync<PartnerApiException>(() => client.Dealers.GetAsync(1));
+        Assert.Equal(2, asked);
+    }
+
+    [Fact]
     public async Task ABusyTokenEndpointIsRetried()
     {
         using var server = new FakeServer()

@@ -14,6 +14,8 @@ public abstract class ClientCredentials : PartnerApiCredentials
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile CachedToken? _cached;
+    private volatile RefreshFailure? _lastFailure;
+    private long _tokenRequests;
 
     private protected ClientCredentials(string clientId)
     {
@@ -52,6 +54,7 @@ public abstract class ClientCredentials : PartnerApiCredentials
             return token;
         }
 
+        var requestsBefore = Interlocked.Read(ref _tokenRequests);
         await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -61,9 +64,26 @@ public abstract class ClientCredentials : PartnerApiCredentials
                 return refreshed;
             }
 
-            var issued = await RequestTokenAsync(context, cancellationToken).ConfigureAwait(false);
-            _cached = issued;
-            return issued.AccessToken;
+            // Note: a token request that was refused while this call waited for it answers this call too, so that the
+            // calls queued behind one refresh do not each ask again a token endpoint that has just refused (a 429, a
+            // revoked client). A call made after that answer asks afresh.
+            if (_lastFailure is { } failure && failure.TokenRequest > requestsBefore)
+            {
+                throw failure.Error.Copy();
+            }
+
+            try
+            {
+                var issued = await RequestTokenAsync(context, cancellationToken).ConfigureAwait(false);
+                _cached = issued;
+                Interlocked.Increment(ref _tokenRequests);
+                return issued.AccessToken;
+            }
+            catch (PartnerApiException error)
+            {
+                _lastFailure = new RefreshFailure(Interlocked.Increment(ref _tokenRequests), error);
+                throw;
+            }
         }
         finally
         {
@@ -146,6 +166,8 @@ public abstract class ClientCredentials : PartnerApiCredentials
     }
 
     private sealed record CachedToken(string AccessToken, DateTimeOffset RefreshAt);
+
+    private sealed record RefreshFailure(long TokenRequest, PartnerApiException Error);
 
     private sealed class TokenResponse
     {
