@@ -137,35 +137,23 @@ public static class DemoCommand
     /// <summary>The issuer for the first plain-HTTP listening address (else the first), when it names a host and a port.</summary>
     internal static string? IssuerFor(string? urls)
     {
-        var first = (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .OrderBy(url => url.StartsWith("https", StringComparison.OrdinalIgnoreCase) ? 1 : 0)
-            .FirstOrDefault();
-        if (first is null)
-        {
-            return null;
-        }
-
-        var local = first.Replace("://[::]", "://localhost", StringComparison.Ordinal)
-            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
-            .Replace("://+", "://localhost", StringComparison.Ordinal)
-            .Replace("://*", "://localhost", StringComparison.Ordinal);
+        var first = FirstAddress((urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         // Port 0 is chosen by the system when the server binds: not known yet.
-        return Uri.TryCreate(local, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0
+        return first is not null && Uri.TryCreate(first, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0
             ? uri.GetLeftPart(UriPartial.Authority) + "/"
             : null;
     }
 
-    private static string BaseUrl(IServer server)
-    {
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses
-            .OrderBy(a => a.StartsWith("https", StringComparison.Ordinal) ? 1 : 0)
-            .FirstOrDefault() ?? "http://localhost:5000";
-        return address.Replace("://[::]", "://localhost", StringComparison.Ordinal)
+    private static string BaseUrl(IServer server) =>
+        (FirstAddress(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []) ?? "http://localhost:5000").TrimEnd('/');
+
+    /// <summary>The first plain-HTTP listening address (else the first), with a wildcard host written as localhost.</summary>
+    private static string? FirstAddress(IEnumerable<string> addresses) =>
+        addresses.OrderBy(address => address.StartsWith("https", StringComparison.OrdinalIgnoreCase) ? 1 : 0).FirstOrDefault()?
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal)
             .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
             .Replace("://+", "://localhost", StringComparison.Ordinal)
-            .Replace("://*", "://localhost", StringComparison.Ordinal)
-            .TrimEnd('/');
-    }
+            .Replace("://*", "://localhost", StringComparison.Ordinal);
 
     private static string WalkThrough(string baseUrl, Seed seed) => $$"""
         Walk-through (paste into a shell):

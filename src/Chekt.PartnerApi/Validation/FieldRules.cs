@@ -18,24 +18,7 @@ public static partial class FieldRules
     /// an emoji is one character, as for JSON Schema's <c>maxLength</c> and PostgreSQL's <c>length()</c>, not two UTF-16 units.
     /// </summary>
     public static bool IsWithinLength(string value, int maxLength) =>
-        value.Length <= maxLength || (value.Length <= 2 * maxLength && CodePoints(value) <= maxLength);
-
-    private static int CodePoints(string value)
-    {
-        var count = 0;
-        for (var index = 0; index < value.Length; index++)
-        {
-            // A surrogate pair is one character; a lone surrogate (refused elsewhere) counts as one too.
-            if (char.IsHighSurrogate(value[index]) && index + 1 < value.Length && char.IsLowSurrogate(value[index + 1]))
-            {
-                index++;
-            }
-
-            count++;
-        }
-
-        return count;
-    }
+        value.Length <= maxLength || (value.Length <= 2 * maxLength && value.EnumerateRunes().Count() <= maxLength);
 
     /// <summary>A practical subset of RFC 5322 addresses: dot-atom local part, a dotted host name with a letter TLD.</summary>
     public static bool IsValidEmail(string value)

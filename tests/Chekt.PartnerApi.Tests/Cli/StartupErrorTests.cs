@@ -28,6 +28,11 @@ public sealed class StartupErrorTests
         { ["--Auth:AccessTokenLifetimeSeconds=-100"], "Auth:AccessTokenLifetimeSeconds must be between 1 and 86400" },
         { ["--Auth:Issuer=not-a-url"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
         { ["--Auth:Issuer=https://api.example.com"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
+        { ["--Auth:Issuer=ftp://api.example.com/"], "Auth:Issuer must be an absolute http or https URL ending with '/'" },
+        { ["--Auth:AccessTokenLifetimeSeconds=86401"], "Auth:AccessTokenLifetimeSeconds must be between 1 and 86400" },
+        { ["--Auth:Audience= "], "Auth:Audience must not be empty" },
+        { ["--Auth:PartnerClaimName= "], "Auth:PartnerClaimName must not be empty" },
+        { ["--Auth:PasswordHashIterations=0"], "Auth:PasswordHashIterations must be positive" },
         // Without migrations on start, a database behind this version is refused at start, not request by request.
         { ["--Database:MigrateOnStart=false"], "Database:MigrateOnStart is false and the database lacks" },
     };
