@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Chekt.PartnerApi.Data;
@@ -249,7 +250,10 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             else
             {
                 await using var query = connection.CreateCommand(sql, AccessArguments(dealerId, caller.PartnerId, shape));
-                await using var reader = await query.ExecuteReaderAsync(http.RequestAborted);
+                // Note: without a page, the access query answers at most one row; saying so lets concurrent requests' access
+                // queries run as one statement on PostgreSQL (PostgresBatching).
+                await using var reader = await query.ExecuteReaderAsync(
+                    shape.ContactPage is null ? CommandBehavior.SingleRow : CommandBehavior.Default, http.RequestAborted);
                 (row, pageLookup) = await ReadAccessAsync(reader, shape, http.RequestAborted);
             }
         }

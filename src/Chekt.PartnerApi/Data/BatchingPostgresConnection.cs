@@ -132,7 +132,7 @@ internal sealed class BatchingPostgresCommand(BatchingPostgresConnection connect
 
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) =>
         BatchedKind() is var kind && kind != StatementKind.None
-            ? (await RunBatchedAsync(kind, cancellationToken)).RecordsAffected
+            ? (await RunBatchedAsync(kind, firstRowOnly: false, cancellationToken)).RecordsAffected
             : await Direct(await connection.InnerAsync(cancellationToken)).ExecuteNonQueryAsync(cancellationToken);
 
     public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
@@ -142,13 +142,13 @@ internal sealed class BatchingPostgresCommand(BatchingPostgresConnection connect
             return await Direct(await connection.InnerAsync(cancellationToken)).ExecuteScalarAsync(cancellationToken);
         }
 
-        var rows = await RunBatchedAsync(kind, cancellationToken);
+        var rows = await RunBatchedAsync(kind, firstRowOnly: true, cancellationToken);
         return rows.Rows.Count > 0 && rows.Names.Length > 0 ? rows.Rows[0][0] : null;
     }
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
         BatchedKind() is var kind && kind != StatementKind.None
-            ? (await RunBatchedAsync(kind, cancellationToken)).CreateReader()
+            ? (await RunBatchedAsync(kind, (behavior & CommandBehavior.SingleRow) != 0, cancellationToken)).CreateReader()
             : await Direct(await connection.InnerAsync(cancellationToken)).ExecuteReaderAsync(behavior, cancellationToken);
 
     protected override void Dispose(bool disposing)
@@ -167,8 +167,8 @@ internal sealed class BatchingPostgresCommand(BatchingPostgresConnection connect
             ? SqlText.Classify(CommandText)
             : StatementKind.None;
 
-    private Task<BufferedRows> RunBatchedAsync(StatementKind kind, CancellationToken cancellationToken) =>
-        connection.Batching!.RunAsync(CommandText, kind, _parameters.Take(), CommandTimeout, cancellationToken);
+    private Task<BufferedRows> RunBatchedAsync(StatementKind kind, bool firstRowOnly, CancellationToken cancellationToken) =>
+        connection.Batching!.RunAsync(CommandText, kind, _parameters.Take(), CommandTimeout, cancellationToken, firstRowOnly);
 
     private NpgsqlCommand Direct(NpgsqlConnection inner)
     {

@@ -60,6 +60,41 @@ internal sealed class BufferedRows
         return new BufferedRows(names, fieldTypes, rows, reader.RecordsAffected);
     }
 
+    /// <summary>
+    /// The current result set of a combined statement (<see cref="PositionalSql.CombinedText"/>), one answer per statement
+    /// it ran: each row goes to the statement its first column numbers (from 1), without that column.
+    /// </summary>
+    public static BufferedRows[] ReadCombined(DbDataReader reader, int statements)
+    {
+        var (allNames, allFieldTypes) = Describe(reader);
+        string[] names = allNames[1..];
+        Type[] fieldTypes = allFieldTypes[1..];
+        var rows = new List<object[]>[statements];
+        for (var statement = 0; statement < statements; statement++)
+        {
+            rows[statement] = [];
+        }
+
+        while (reader.Read())
+        {
+            var statement = reader.GetInt64(0) - 1;
+            if (statement < 0 || statement >= statements)
+            {
+                throw new InvalidOperationException($"A combined statement answered a row for statement {statement + 1} of {statements}.");
+            }
+
+            var values = new object[names.Length];
+            for (var ordinal = 0; ordinal < values.Length; ordinal++)
+            {
+                values[ordinal] = reader.GetValue(ordinal + 1);
+            }
+
+            rows[statement].Add(values);
+        }
+
+        return [.. rows.Select(statementRows => new BufferedRows(names, fieldTypes, statementRows, reader.RecordsAffected))];
+    }
+
     public DbDataReader CreateReader() => new Reader(this);
 
     /// <summary>Reads a <see cref="BufferedRows"/> with the conversions SQLite's and Npgsql's readers make for the values the API stores.</summary>

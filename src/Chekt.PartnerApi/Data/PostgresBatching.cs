@@ -20,6 +20,10 @@ namespace Chekt.PartnerApi.Data;
 /// run again on its own, so a failure (a unique violation, which is a 409) stays its caller's alone and the
 /// others still succeed. A batch that fails because the connection broke fails every statement in it with
 /// that error (a 503 for the request), as a single statement would have.
+///
+/// Reads of the same text that want their first row only (a reader opened with <see cref="System.Data.CommandBehavior.SingleRow"/>,
+/// or a scalar) and whose arguments are all integers go to PostgreSQL as one statement for all of them
+/// (<see cref="PositionalSql.CombinedText"/>): the access query of concurrent GETs is one execution, not one each.
 /// </remarks>
 internal sealed class PostgresBatching : IAsyncDisposable
 {
@@ -35,6 +39,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     private long _readBatches;
     private long _writeBatches;
     private long _statements;
+    private long _combined;
     private long _retried;
 
     /// <param name="source">Where the batches' connections come from (one per lane while it runs a batch).</param>
@@ -74,18 +79,25 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// <summary>Statements sent in batches (succeeded or not).</summary>
     public long Statements => Interlocked.Read(ref _statements);
 
+    /// <summary>Statements answered by a statement that ran them together with others of the same text.</summary>
+    public long Combined => Interlocked.Read(ref _combined);
+
     /// <summary>Statements run again on their own because another statement of their batch failed.</summary>
     public long Retried => Interlocked.Read(ref _retried);
 
-    /// <summary>Queues one statement; completes with its rows once its batch has run (and, for a write, committed).</summary>
-    public Task<BufferedRows> RunAsync(string sql, StatementKind kind, NpgsqlParameter[] parameters, int commandTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues one statement; completes with its rows once its batch has run (and, for a write, committed). A read whose caller
+    /// reads no more than its first row (<paramref name="firstRowOnly"/>) may run together with others of its text.
+    /// </summary>
+    public Task<BufferedRows> RunAsync(string sql, StatementKind kind, NpgsqlParameter[] parameters, int commandTimeout, CancellationToken cancellationToken,
+        bool firstRowOnly = false)
     {
         if (kind == StatementKind.None)
         {
             throw new ArgumentException("The statement cannot join a batch.", nameof(kind));
         }
 
-        var job = new Job(sql, kind, parameters, commandTimeout, cancellationToken);
+        var job = new Job(sql, kind, parameters, commandTimeout, cancellationToken) { FirstRowOnly = firstRowOnly && kind == StatementKind.Read };
         var queue = kind == StatementKind.Read ? _reads : _writes;
         try
         {
@@ -160,7 +172,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
         }
     }
 
-    private static void RunOneByOne(NpgsqlConnection connection, List<Job> jobs)
+    private void RunOneByOne(NpgsqlConnection connection, List<Job> jobs)
     {
         for (var index = 0; index < jobs.Count; index++)
         {
@@ -187,19 +199,24 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>Runs the statements in one round trip (one implicit transaction) and buffers each one's answer.</summary>
-    private static BufferedRows[] Execute(NpgsqlConnection connection, List<Job> jobs)
+    private BufferedRows[] Execute(NpgsqlConnection connection, List<Job> jobs)
     {
         // A timeout of 0 is no timeout; otherwise the batch may take as long as its most patient statement.
         using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Any(job => job.CommandTimeout == 0) ? 0 : jobs.Max(job => job.CommandTimeout) };
+        var units = Units(jobs);
         var renamed = new List<(NpgsqlParameter Parameter, string Name)>();
         try
         {
-            foreach (var job in jobs)
+            foreach (var unit in units)
             {
-                batch.BatchCommands.Add(Command(job, renamed));
+                batch.BatchCommands.Add(unit.Length == 1 ? Command(jobs[unit[0]], renamed) : CombinedCommand(jobs, unit));
+                if (unit.Length > 1)
+                {
+                    Interlocked.Add(ref _combined, unit.Length);
+                }
             }
 
-            return ReadAnswers(batch, jobs);
+            return ReadAnswers(batch, jobs, units);
         }
         finally
         {
@@ -215,6 +232,96 @@ internal sealed class PostgresBatching : IAsyncDisposable
                 parameter.ParameterName = name;
             }
         }
+    }
+
+    /// <summary>
+    /// The batch's statements: the indexes of the jobs each one answers. A job is a statement of its own, except the reads
+    /// of one text that may be combined (<see cref="CanCombine"/>): they are one statement when there are several of them.
+    /// </summary>
+    private static List<int[]> Units(List<Job> jobs)
+    {
+        var units = new List<int[]>(jobs.Count);
+        Dictionary<string, List<int>>? combinable = null;
+        for (var index = 0; index < jobs.Count; index++)
+        {
+            if (CanCombine(jobs[index]))
+            {
+                combinable ??= new(StringComparer.Ordinal);
+                if (!combinable.TryGetValue(jobs[index].Sql, out var same))
+                {
+                    combinable[jobs[index].Sql] = same = [];
+                }
+
+                same.Add(index);
+            }
+            else
+            {
+                units.Add([index]);
+            }
+        }
+
+        if (combinable is not null)
+        {
+            // A text read once in the batch is a statement of its own as well.
+            units.AddRange(combinable.Values.Select(same => same.ToArray()));
+        }
+
+        return units;
+    }
+
+    /// <summary>A read of its first row whose arguments are all non-null integers, with a combined form of its text.</summary>
+    private static bool CanCombine(Job job)
+    {
+        if (!job.FirstRowOnly || PositionalSql.For(job.Sql) is not { CombinedText: not null } positional || positional.Names.Count != job.Parameters.Length)
+        {
+            return false;
+        }
+
+        foreach (var parameter in job.Parameters)
+        {
+            if (!IsBigint(parameter))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Note: the arguments go as bigint[]; alone, a long is sent as bigint too (untyped, or typed so), so the statement reads
+    // the same values with the same types. A parameter typed otherwise keeps its statement to itself.
+    private static bool IsBigint(NpgsqlParameter parameter) =>
+        parameter.Value is long && parameter.Direction == System.Data.ParameterDirection.Input
+        && (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Bigint
+            || (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName)));
+
+    /// <summary>The reads of one text as one statement: each parameter's values, one per read, as an array.</summary>
+    private static NpgsqlBatchCommand CombinedCommand(List<Job> jobs, int[] unit)
+    {
+        var positional = PositionalSql.For(jobs[unit[0]].Sql)!;
+        var columns = new long[positional.Names.Count][];
+        for (var column = 0; column < columns.Length; column++)
+        {
+            columns[column] = new long[unit.Length];
+        }
+
+        for (var row = 0; row < unit.Length; row++)
+        {
+            var ordered = positional.Order(jobs[unit[row]].Parameters)
+                ?? throw new InvalidOperationException("A combined read's parameters must match its text.");
+            for (var column = 0; column < columns.Length; column++)
+            {
+                columns[column][row] = (long)ordered[column].Value!;
+            }
+        }
+
+        var command = new NpgsqlBatchCommand(positional.CombinedText!);
+        foreach (var values in columns)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = values });
+        }
+
+        return command;
     }
 
     /// <summary>The job's statement, in its positional form when it has one (<see cref="PositionalSql"/>).</summary>
@@ -244,7 +351,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
         return command;
     }
 
-    private static BufferedRows[] ReadAnswers(NpgsqlBatch batch, List<Job> jobs)
+    private static BufferedRows[] ReadAnswers(NpgsqlBatch batch, List<Job> jobs, List<int[]> units)
     {
         var results = new BufferedRows?[jobs.Count];
         using (var reader = batch.ExecuteReader())
@@ -252,20 +359,30 @@ internal sealed class PostgresBatching : IAsyncDisposable
             // Note: Npgsql's reader skips the statements that answer without a result set (a write without
             // RETURNING) and starts on the first one that has one; the kinds say which result set is whose.
             var first = true;
-            for (var index = 0; index < jobs.Count; index++)
+            foreach (var unit in units)
             {
-                if (jobs[index].Kind == StatementKind.Write)
+                if (jobs[unit[0]].Kind == StatementKind.Write)
                 {
                     continue;
                 }
 
                 if ((!first && !reader.NextResult()) || reader.FieldCount == 0)
                 {
-                    throw new InvalidOperationException($"The statement answered without the rows it was expected to return: {jobs[index].Sql}");
+                    throw new InvalidOperationException($"The statement answered without the rows it was expected to return: {jobs[unit[0]].Sql}");
                 }
 
                 first = false;
-                results[index] = BufferedRows.Read(reader);
+                if (unit.Length == 1)
+                {
+                    results[unit[0]] = BufferedRows.Read(reader);
+                    continue;
+                }
+
+                var answers = BufferedRows.ReadCombined(reader, unit.Length);
+                for (var row = 0; row < unit.Length; row++)
+                {
+                    results[unit[row]] = answers[row];
+                }
             }
 
             // A result set nobody claimed means the kinds were wrong: no caller may get another's rows.
@@ -275,14 +392,18 @@ internal sealed class PostgresBatching : IAsyncDisposable
             }
         }
 
-        var answers = new BufferedRows[jobs.Count];
-        for (var index = 0; index < jobs.Count; index++)
+        var answered = new BufferedRows[jobs.Count];
+        for (var index = 0; index < units.Count; index++)
         {
             var recordsAffected = batch.BatchCommands[index].RecordsAffected;
-            answers[index] = results[index]?.WithRecordsAffected(recordsAffected) ?? BufferedRows.Empty(recordsAffected);
+            foreach (var job in units[index])
+            {
+                // A combined statement is a SELECT too: its count is what each of its reads would have had alone.
+                answered[job] = results[job]?.WithRecordsAffected(recordsAffected) ?? BufferedRows.Empty(recordsAffected);
+            }
         }
 
-        return answers;
+        return answered;
     }
 
     public ValueTask DisposeAsync()
@@ -301,6 +422,9 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
     private sealed record Job(string Sql, StatementKind Kind, NpgsqlParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
     {
+        /// <summary>A read whose caller wants its first row only, which may run combined with others of its text.</summary>
+        public bool FirstRowOnly { get; init; }
+
         public TaskCompletionSource<BufferedRows> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -85,7 +85,8 @@ internal static class SqlText
 
     private static bool At(string sql, int index, string token) => sql.AsSpan(index).StartsWith(token, StringComparison.Ordinal);
 
-    private static bool ContainsWord(ReadOnlySpan<char> text, string word)
+    /// <summary>Whether <paramref name="word"/> appears as a whole word (any case).</summary>
+    public static bool ContainsWord(ReadOnlySpan<char> text, string word)
     {
         for (var start = 0; start < text.Length;)
         {

@@ -59,4 +59,29 @@ public sealed class PositionalSqlTests
         Assert.Null(sql.Order([new("a", 1), new("@a", 2)]));
         Assert.Null(sql.Order([new("a", 1), new("b", 2), new("c", 3)]));
     }
+
+    [Fact]
+    public void ASelectHasACombinedFormThatRunsItOnceForEachSetOfArguments()
+    {
+        var sql = PositionalSql.Rewrite("SELECT name FROM t WHERE a = @a AND b > @b OR a = @a -- last @a")!;
+
+        Assert.Equal(
+            "SELECT batched.batch_ordinal, answer.* FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS batched(p1, p2, batch_ordinal)"
+            + " CROSS JOIN LATERAL (SELECT name FROM t WHERE a = batched.p1 AND b > batched.p2 OR a = batched.p1 -- last @a\n) AS answer",
+            sql.CombinedText);
+    }
+
+    [Theory]
+    [InlineData("UPDATE t SET a = @a")]
+    [InlineData("INSERT INTO t (a) VALUES (@a) RETURNING a")]
+    [InlineData("SELECT a FROM t WHERE a = @a;")]
+    [InlineData("SELECT a FROM t WHERE a = @a; SELECT @a")]
+    [InlineData("SELECT batched.a FROM t batched WHERE a = @a")]
+    [InlineData("SELECT a FROM t AS Batched WHERE a = @a")]
+    public void AWriteSeveralStatementsOrATextThatNamesTheArgumentRowsHasNoCombinedForm(string sql) =>
+        Assert.Null(PositionalSql.Rewrite(sql)!.CombinedText);
+
+    [Fact]
+    public void TheArgumentRowsNamedInALiteralOrCommentDoNotStandInTheWay() =>
+        Assert.NotNull(PositionalSql.Rewrite("SELECT 'batched' || @a /* batched */")!.CombinedText);
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using System.Text.Json;
 using Chekt.PartnerApi.Data;
 using Chekt.PartnerApi.Tests.Infrastructure;
 using Dapper;
@@ -157,6 +158,126 @@ public sealed class PostgresBatchingTests
         ]);
 
         Assert.All(writes, write => Assert.IsType<InvalidOperationException>(write.Exception?.InnerException));
+    }
+
+    [Theory, OnPostgres]
+    public async Task ReadsOfOneTextThatWantTheirFirstRowRunAsOneStatementAndEachCallerGetsWhatItWouldAlone(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
+        var (db, services) = (items.Db, items.Services);
+        var batching = db.PostgresBatching!;
+        await services.ExecuteAsync("INSERT INTO items (id, name) SELECT n, 'item-' || n FROM generate_series(1, 20) n");
+        const string byId = "SELECT id, name, @tag AS tag, NULL::text AS nothing FROM items WHERE id = @id";
+        const string fromId = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT 3 -- the last three from @from";
+        var reads = new (string Sql, NpgsqlParameter[] Parameters, bool FirstRowOnly)[]
+        {
+            (byId, [new("id", 3L), new("tag", 1L)], true),
+            (fromId, [new("from", 18L)], true),
+            (byId, [new("id", 99L), new("tag", 2L)], true), // no such item: no row
+            (byId, [new("id", 5L), new("tag", 3L)], false), // its caller may read every row: a statement of its own
+            (byId, [new("id", 7L), new("tag", -4L)], true),
+            (fromId, [new("from", 1L)], true),
+            (byId, [new("id", 9), new("tag", 5L)], true), // an int, not a long: a statement of its own
+            (byId, [new("id", NpgsqlTypes.NpgsqlDbType.Numeric) { Value = 11L }, new("tag", 6L)], true), // typed numeric: likewise
+            (byId, [new("id", System.Data.DbType.Int64) { Value = 13L }, new("tag", 7L)], true), // typed bigint, as Dapper types a long
+        };
+        var combinedBefore = batching.Combined;
+
+        var answers = await RunAsOneBatchAsync(db, write: false,
+            [.. reads.Select(read => (Func<Task<BufferedRows>>)(() =>
+                batching.RunAsync(read.Sql, StatementKind.Read, Copy(read.Parameters), 30, CancellationToken.None, read.FirstRowOnly)))]);
+
+        Assert.Equal(6, batching.Combined - combinedBefore);
+        for (var index = 0; index < reads.Length; index++)
+        {
+            // The same statement, alone in its round trip.
+            var (sql, parameters, _) = reads[index];
+            var alone = await batching.RunAsync(sql, StatementKind.Read, Copy(parameters), 30, CancellationToken.None);
+            var answer = await answers[index];
+            Assert.Equal(alone.Names, answer.Names);
+            Assert.Equal(alone.FieldTypes, answer.FieldTypes);
+            Assert.Equal(alone.Rows, answer.Rows);
+            Assert.Equal(alone.RecordsAffected, answer.RecordsAffected);
+        }
+
+        Assert.Equal(new object[] { 3L, "item-3", 1L, DBNull.Value }, (await answers[0]).Rows.Single());
+        Assert.Equal(["item-20", "item-19", "item-18"], (await answers[1]).Rows.Select(row => row[0]));
+        Assert.Empty((await answers[2]).Rows);
+        Assert.Equal(["item-20", "item-19", "item-18"], (await answers[5]).Rows.Select(row => row[0]));
+        Assert.Equal(new object[] { 11L, "item-11", 6L, DBNull.Value }, (await answers[7]).Rows.Single());
+        Assert.Equal(new object[] { 13L, "item-13", 7L, DBNull.Value }, (await answers[8]).Rows.Single());
+    }
+
+    [Theory, OnPostgres]
+    public async Task AReadThatFailsInACombinedStatementFailsAloneAndTheOthersAreAnswered(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
+        var batching = items.Db.PostgresBatching!;
+        await items.Services.ExecuteAsync("INSERT INTO items (id, name) VALUES (0, 'zero')");
+        var (combinedBefore, retriedBefore) = (batching.Combined, batching.Retried);
+
+        // The division reads a column, so that it fails while the statement runs (a constant one fails as it is planned).
+        var reads = await RunAsOneBatchAsync(items.Db, write: false,
+            [.. new[] { 5L, 0L, 20L }.Select(n => (Func<Task<object?>>)(() => Scalar(batching.RunAsync(
+                "SELECT 100 / (id + @n) FROM items WHERE id = 0", StatementKind.Read, [new("n", n)], 30, CancellationToken.None, firstRowOnly: true))))]);
+
+        Assert.Equal(20L, await reads[0]);
+        Assert.Equal(PostgresErrorCodes.DivisionByZero, Assert.IsType<PostgresException>(reads[1].Exception?.InnerException).SqlState);
+        Assert.Equal(5L, await reads[2]);
+        Assert.Equal(3, batching.Combined - combinedBefore);
+        Assert.Equal(3, batching.Retried - retriedBefore);
+    }
+
+    /// <summary>
+    /// The access queries of concurrent GETs run as one statement: each request must still be decided on its own token and path,
+    /// and answered with its own dealer.
+    /// </summary>
+    [Theory, OnPostgres]
+    public async Task ConcurrentGetsOfTwoPartnersRunAsOneStatementAndEachIsAnsweredForItsOwnCaller(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider,
+            configure: builder => builder.UseSetting("Database:PostgresBatchReadConnections", "1"));
+        var app = world.App;
+        var partnerB = await Seed.PartnerAsync(app, "Partner B");
+        var dealerB = await Seed.DealerAsync(app, "Dealer B");
+        await Seed.ConnectAsync(app, partnerB, dealerB, "dealer-b");
+        var tokenB = await Seed.ClientCredentialsTokenAsync(app, await Seed.ClientAsync(app, partnerB, "B M2M"));
+        var db = app.Services.GetRequiredService<Db>();
+        var requests = new (string Token, long DealerId, HttpStatusCode Status, string Expected)[]
+        {
+            (world.Token, world.DealerId, HttpStatusCode.OK, "Dealer Inc."),
+            (tokenB, dealerB, HttpStatusCode.OK, "Dealer B"),
+            (world.Token, dealerB, HttpStatusCode.Forbidden, "dealer_not_connected"),
+            (tokenB, world.DealerId, HttpStatusCode.Forbidden, "dealer_not_connected"),
+            (world.Token, 987_654_321, HttpStatusCode.NotFound, "dealer_not_found"),
+            (world.Token, world.DealerId, HttpStatusCode.OK, "Dealer Inc."),
+        };
+
+        // Each token once beforehand: its client is then remembered, and the access query is each request's only statement.
+        foreach (var token in new[] { world.Token, tokenB })
+        {
+            using var warmUp = await app.Client.SendAsync(Seed.Authorized(HttpMethod.Get, $"/partner/v1/dealers/{dealerB}", token));
+        }
+
+        var combinedBefore = db.PostgresBatching!.Combined;
+        var answers = await RunAsOneBatchAsync(db, write: false,
+            [.. requests.Select(request => (Func<Task<HttpResponseMessage>>)(() =>
+                app.Client.SendAsync(Seed.Authorized(HttpMethod.Get, $"/partner/v1/dealers/{request.DealerId}", request.Token))))]);
+
+        Assert.Equal(requests.Length, db.PostgresBatching.Combined - combinedBefore);
+        for (var index = 0; index < requests.Length; index++)
+        {
+            using var response = await answers[index];
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(requests[index].Status, response.StatusCode);
+            Assert.Equal(requests[index].Expected, response.IsSuccessStatusCode
+                ? body.GetProperty("company_name").GetString()
+                : body.GetProperty("error").GetProperty("code").GetString());
+            if (response.IsSuccessStatusCode)
+            {
+                Assert.Equal(requests[index].DealerId, body.GetProperty("dealer_id").GetInt64());
+            }
+        }
     }
 
     [Theory, OnPostgres]
@@ -333,6 +454,8 @@ public sealed class PostgresBatchingTests
         await using var connection = await db.OpenAsync();
         return await connection.QuerySingleOrDefaultAsync<string>("SELECT name FROM items WHERE id = @id", new { id });
     }
+
+    private static NpgsqlParameter[] Copy(NpgsqlParameter[] parameters) => [.. parameters.Select(parameter => parameter.Clone())];
 
     private static async Task<object?> Scalar(Task<BufferedRows> statement)
     {
