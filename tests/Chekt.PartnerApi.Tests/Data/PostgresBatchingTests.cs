@@ -168,15 +168,15 @@ public sealed class PostgresBatchingTests
         var batching = db.PostgresBatching!;
         await services.ExecuteAsync("INSERT INTO items (id, name) SELECT n, 'item-' || n FROM generate_series(1, 20) n");
         const string byId = "SELECT id, name, @tag AS tag, NULL::text AS nothing FROM items WHERE id = @id";
-        const string fromId = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT 3 -- the last three from @from";
+        const string fromId = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT @count -- the last @count from @from";
         var reads = new (string Sql, NpgsqlParameter[] Parameters, bool FirstRowOnly)[]
         {
             (byId, [new("id", 3L), new("tag", 1L)], true),
-            (fromId, [new("from", 18L)], true),
+            (fromId, [new("from", 18L), new("count", 3L)], true),
             (byId, [new("id", 99L), new("tag", 2L)], true), // no such item: no row
             (byId, [new("id", 5L), new("tag", 3L)], false), // its caller may read every row: a statement of its own
             (byId, [new("id", 7L), new("tag", -4L)], true),
-            (fromId, [new("from", 1L)], true),
+            (fromId, [new("from", 1L), new("count", 2L)], true),
             (byId, [new("id", 9), new("tag", 5L)], true), // an int, not a long: a statement of its own
             (byId, [new("id", NpgsqlTypes.NpgsqlDbType.Numeric) { Value = 11L }, new("tag", 6L)], true), // typed numeric: likewise
             (byId, [new("id", System.Data.DbType.Int64) { Value = 13L }, new("tag", 7L)], true), // typed bigint, as Dapper types a long
@@ -203,7 +203,7 @@ public sealed class PostgresBatchingTests
         Assert.Equal(new object[] { 3L, "item-3", 1L, DBNull.Value }, (await answers[0]).Rows.Single());
         Assert.Equal(["item-20", "item-19", "item-18"], (await answers[1]).Rows.Select(row => row[0]));
         Assert.Empty((await answers[2]).Rows);
-        Assert.Equal(["item-20", "item-19", "item-18"], (await answers[5]).Rows.Select(row => row[0]));
+        Assert.Equal(["item-20", "item-19"], (await answers[5]).Rows.Select(row => row[0]));
         Assert.Equal(new object[] { 11L, "item-11", 6L, DBNull.Value }, (await answers[7]).Rows.Single());
         Assert.Equal(new object[] { 13L, "item-13", 7L, DBNull.Value }, (await answers[8]).Rows.Single());
     }
