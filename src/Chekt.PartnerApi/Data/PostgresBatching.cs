@@ -203,13 +203,14 @@ internal sealed class PostgresBatching : IAsyncDisposable
     {
         // A timeout of 0 is no timeout; otherwise the batch may take as long as its most patient statement.
         using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Any(job => job.CommandTimeout == 0) ? 0 : jobs.Max(job => job.CommandTimeout) };
-        var units = Units(jobs);
+        var arguments = new long[]?[jobs.Count];
+        var units = Units(jobs, arguments);
         var renamed = new List<(NpgsqlParameter Parameter, string Name)>();
         try
         {
             foreach (var unit in units)
             {
-                batch.BatchCommands.Add(unit.Length == 1 ? Command(jobs[unit[0]], renamed) : CombinedCommand(jobs, unit));
+                batch.BatchCommands.Add(unit.Length == 1 ? Command(jobs[unit[0]], renamed) : CombinedCommand(jobs[unit[0]].Sql, unit, arguments));
                 if (unit.Length > 1)
                 {
                     Interlocked.Add(ref _combined, unit.Length);
@@ -236,16 +237,17 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
     /// <summary>
     /// The batch's statements: the indexes of the jobs each one answers. A job is a statement of its own, except the reads
-    /// of one text that may be combined (<see cref="CanCombine"/>): they are one statement when there are several of them.
+    /// of one text that may be combined (<see cref="CombinableArguments"/>): they are one statement when there are several.
     /// </summary>
-    private static List<int[]> Units(List<Job> jobs)
+    private static List<int[]> Units(List<Job> jobs, long[]?[] arguments)
     {
         var units = new List<int[]>(jobs.Count);
         Dictionary<string, List<int>>? combinable = null;
         for (var index = 0; index < jobs.Count; index++)
         {
-            if (CanCombine(jobs[index]))
+            if (CombinableArguments(jobs[index]) is { } values)
             {
+                arguments[index] = values;
                 combinable ??= new(StringComparer.Ordinal);
                 if (!combinable.TryGetValue(jobs[index].Sql, out var same))
                 {
@@ -269,23 +271,30 @@ internal sealed class PostgresBatching : IAsyncDisposable
         return units;
     }
 
-    /// <summary>A read of its first row whose arguments are all non-null integers, with a combined form of its text.</summary>
-    private static bool CanCombine(Job job)
+    /// <summary>
+    /// For a read of its first row with a combined form of its text, whose parameters match its placeholders and are all
+    /// integers: the arguments in the order of the placeholders. Null for any other job.
+    /// </summary>
+    private static long[]? CombinableArguments(Job job)
     {
-        if (!job.FirstRowOnly || PositionalSql.For(job.Sql) is not { CombinedText: not null } positional || positional.Names.Count != job.Parameters.Length)
+        if (!job.FirstRowOnly || PositionalSql.For(job.Sql) is not { CombinedText: not null } positional
+            || positional.Order(job.Parameters) is not { } ordered)
         {
-            return false;
+            return null;
         }
 
-        foreach (var parameter in job.Parameters)
+        var values = new long[ordered.Length];
+        for (var index = 0; index < ordered.Length; index++)
         {
-            if (!IsBigint(parameter))
+            if (!IsBigint(ordered[index]))
             {
-                return false;
+                return null;
             }
+
+            values[index] = (long)ordered[index].Value!;
         }
 
-        return true;
+        return values;
     }
 
     // Note: the arguments go as bigint[]; alone, a long is sent as bigint too (untyped, or typed so), so the statement reads
@@ -295,29 +304,19 @@ internal sealed class PostgresBatching : IAsyncDisposable
         && (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Bigint
             || (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName)));
 
-    /// <summary>The reads of one text as one statement: each parameter's values, one per read, as an array.</summary>
-    private static NpgsqlBatchCommand CombinedCommand(List<Job> jobs, int[] unit)
+    /// <summary>The reads of one text as one statement: each placeholder's arguments, one per read, as an array.</summary>
+    private static NpgsqlBatchCommand CombinedCommand(string sql, int[] unit, long[]?[] arguments)
     {
-        var positional = PositionalSql.For(jobs[unit[0]].Sql)!;
-        var columns = new long[positional.Names.Count][];
-        for (var column = 0; column < columns.Length; column++)
-        {
-            columns[column] = new long[unit.Length];
-        }
-
-        for (var row = 0; row < unit.Length; row++)
-        {
-            var ordered = positional.Order(jobs[unit[row]].Parameters)
-                ?? throw new InvalidOperationException("A combined read's parameters must match its text.");
-            for (var column = 0; column < columns.Length; column++)
-            {
-                columns[column][row] = (long)ordered[column].Value!;
-            }
-        }
-
+        var positional = PositionalSql.For(sql)!;
         var command = new NpgsqlBatchCommand(positional.CombinedText!);
-        foreach (var values in columns)
+        for (var placeholder = 0; placeholder < positional.Names.Count; placeholder++)
         {
+            var values = new long[unit.Length];
+            for (var read = 0; read < unit.Length; read++)
+            {
+                values[read] = arguments[unit[read]]![placeholder];
+            }
+
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = values });
         }
 

@@ -215,17 +215,23 @@ public sealed class PostgresBatchingTests
         var batching = items.Db.PostgresBatching!;
         await items.Services.ExecuteAsync("INSERT INTO items (id, name) VALUES (0, 'zero')");
         var (combinedBefore, retriedBefore) = (batching.Combined, batching.Retried);
-
         // The division reads a column, so that it fails while the statement runs (a constant one fails as it is planned).
+        const string sql = "SELECT 100 / (id + @n) FROM items WHERE id = 0";
+
         var reads = await RunAsOneBatchAsync(items.Db, write: false,
-            [.. new[] { 5L, 0L, 20L }.Select(n => (Func<Task<object?>>)(() => Scalar(batching.RunAsync(
-                "SELECT 100 / (id + @n) FROM items WHERE id = 0", StatementKind.Read, [new("n", n)], 30, CancellationToken.None, firstRowOnly: true))))]);
+        [
+            .. new[] { 5L, 0L, 20L }.Select(n => (Func<Task<object?>>)(() =>
+                Scalar(batching.RunAsync(sql, StatementKind.Read, [new("n", n)], 30, CancellationToken.None, firstRowOnly: true)))),
+            // A parameter its text does not name: not combined, and it fails on its own as it would alone.
+            () => Scalar(batching.RunAsync(sql, StatementKind.Read, [new("m", 4L)], 30, CancellationToken.None, firstRowOnly: true)),
+        ]);
 
         Assert.Equal(20L, await reads[0]);
         Assert.Equal(PostgresErrorCodes.DivisionByZero, Assert.IsType<PostgresException>(reads[1].Exception?.InnerException).SqlState);
         Assert.Equal(5L, await reads[2]);
+        Assert.IsType<PostgresException>(reads[3].Exception?.InnerException);
         Assert.Equal(3, batching.Combined - combinedBefore);
-        Assert.Equal(3, batching.Retried - retriedBefore);
+        Assert.Equal(4, batching.Retried - retriedBefore);
     }
 
     /// <summary>
