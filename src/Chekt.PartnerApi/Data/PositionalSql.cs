@@ -90,6 +90,7 @@ internal sealed class PositionalSql
         var text = new StringBuilder(sql.Length);
         var inner = new StringBuilder(sql.Length + 16);
         var names = new List<string>();
+        var onlyCompared = true;
         var copied = 0;
         for (var index = 0; index < code.Length; index++)
         {
@@ -123,6 +124,7 @@ internal sealed class PositionalSql
                 position = names.Count - 1;
             }
 
+            onlyCompared &= ComparedWith(code, index);
             text.Append(sql, copied, index - copied).Append('$').Append(position + 1);
             inner.Append(sql, copied, index - copied).Append(ArgumentRows).Append(".p").Append(position + 1);
             copied = end;
@@ -136,14 +138,22 @@ internal sealed class PositionalSql
 
         text.Append(sql, copied, sql.Length - copied);
         inner.Append(sql, copied, sql.Length - copied);
-        return new PositionalSql(text.ToString(), [.. names], Combined(code, inner.ToString(), names.Count));
+        return new PositionalSql(text.ToString(), [.. names], onlyCompared ? Combined(sql, code, inner.ToString(), names.Count) : null);
     }
 
-    private static string? Combined(string code, string inner, int parameters)
+    /// <remarks>
+    /// Note: only for a statement whose every placeholder is the right-hand side of a comparison (<c>=</c>, <c>&lt;</c>,
+    /// <c>&gt;</c>, <c>&lt;=</c>, <c>&gt;=</c>, <c>&lt;&gt;</c>), as in the access query. Elsewhere the argument, now a
+    /// column of the argument rows, could answer differently from the constant it is alone: a bare placeholder in the
+    /// select list would be named after that column, an aggregate of it would belong to the outer query, and an
+    /// expression PostgreSQL works out (and fails) while planning would only be evaluated where it is reached.
+    /// </remarks>
+    private static string? Combined(string sql, string code, string inner, int parameters)
     {
-        // Only a single SELECT without a terminating ';' fits in parentheses; a table or alias of the statement's own
-        // named like the argument rows would hide them from it.
-        if (SqlText.Classify(code) != StatementKind.Read || code.AsSpan().TrimEnd().EndsWith(';') || SqlText.ContainsWord(code, ArgumentRows))
+        // Only a single SELECT without a terminating ';' fits in parentheses; and a table or alias of the statement's own
+        // named like the argument rows, even quoted, would hide them from it.
+        if (SqlText.Classify(code) != StatementKind.Read || code.AsSpan().TrimEnd().EndsWith(';')
+            || sql.Contains(ArgumentRows, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
@@ -153,6 +163,13 @@ internal sealed class PositionalSql
         // The line break ends a trailing line comment of the statement's before the closing parenthesis.
         return $"SELECT {ArgumentRows}.batch_ordinal, answer.* FROM unnest({arrays}) WITH ORDINALITY AS {ArgumentRows}({columns}, batch_ordinal)"
             + $" CROSS JOIN LATERAL ({inner}\n) AS answer";
+    }
+
+    /// <summary>Whether the placeholder at <paramref name="index"/> follows a comparison operator.</summary>
+    private static bool ComparedWith(string code, int index)
+    {
+        var before = code.AsSpan(0, index).TrimEnd();
+        return before.Length > 0 && before[^1] is '=' or '<' or '>';
     }
 
     private static bool StartsName(string code, int index) =>

@@ -79,7 +79,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// <summary>Statements sent in batches (succeeded or not).</summary>
     public long Statements => Interlocked.Read(ref _statements);
 
-    /// <summary>Statements answered by a statement that ran them together with others of the same text.</summary>
+    /// <summary>Statements sent inside a statement that runs them together with others of the same text (succeeded or not).</summary>
     public long Combined => Interlocked.Read(ref _combined);
 
     /// <summary>Statements run again on their own because another statement of their batch failed.</summary>

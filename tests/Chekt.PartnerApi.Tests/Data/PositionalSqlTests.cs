@@ -78,10 +78,25 @@ public sealed class PositionalSqlTests
     [InlineData("SELECT a FROM t WHERE a = @a; SELECT @a")]
     [InlineData("SELECT batched.a FROM t batched WHERE a = @a")]
     [InlineData("SELECT a FROM t AS Batched WHERE a = @a")]
+    [InlineData("SELECT \"batched\".a FROM t \"batched\" WHERE a = @a")]
+    [InlineData("SELECT a, 'batched' FROM t WHERE a = @a")]
     public void AWriteSeveralStatementsOrATextThatNamesTheArgumentRowsHasNoCombinedForm(string sql) =>
         Assert.Null(PositionalSql.Rewrite(sql)!.CombinedText);
 
-    [Fact]
-    public void TheArgumentRowsNamedInALiteralOrCommentDoNotStandInTheWay() =>
-        Assert.NotNull(PositionalSql.Rewrite("SELECT 'batched' || @a /* batched */")!.CombinedText);
+    [Theory]
+    [InlineData("SELECT @a")]
+    [InlineData("SELECT a, @a::text FROM t WHERE a = @a")]
+    [InlineData("SELECT max(@a) FROM t")]
+    [InlineData("SELECT a FROM t WHERE @a < a")]
+    [InlineData("SELECT a FROM t WHERE a IN (@a, @b)")]
+    [InlineData("SELECT a FROM t WHERE a = @a LIMIT @n")]
+    [InlineData("SELECT CASE WHEN a < 0 THEN 1 / @a ELSE a END FROM t WHERE a = @b")]
+    public void ATextWithAPlaceholderOutsideTheRightOfAComparisonHasNoCombinedForm(string sql) =>
+        Assert.Null(PositionalSql.Rewrite(sql)!.CombinedText);
+
+    [Theory]
+    [InlineData("SELECT a FROM t WHERE a >= @a AND b <> @b AND c <= @c AND d<@d AND e != @e")]
+    [InlineData("SELECT a FROM t WHERE a = @a::bigint ORDER BY a LIMIT 1")]
+    public void ATextWhoseEveryPlaceholderIsComparedHasACombinedForm(string sql) =>
+        Assert.NotNull(PositionalSql.Rewrite(sql)!.CombinedText);
 }

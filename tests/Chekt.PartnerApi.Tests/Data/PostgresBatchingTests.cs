@@ -167,19 +167,22 @@ public sealed class PostgresBatchingTests
         var (db, services) = (items.Db, items.Services);
         var batching = db.PostgresBatching!;
         await services.ExecuteAsync("INSERT INTO items (id, name) SELECT n, 'item-' || n FROM generate_series(1, 20) n");
-        const string byId = "SELECT id, name, @tag AS tag, NULL::text AS nothing FROM items WHERE id = @id";
-        const string fromId = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT @count -- the last @count from @from";
+        const string byId = "SELECT id, name, NULL::text AS nothing FROM items WHERE id = @id AND -1000 < @tag";
+        const string fromId = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT 3 -- the last three from @from";
+        const string fromIdCounted = "SELECT name FROM items WHERE id >= @from ORDER BY id DESC LIMIT @count";
         var reads = new (string Sql, NpgsqlParameter[] Parameters, bool FirstRowOnly)[]
         {
             (byId, [new("id", 3L), new("tag", 1L)], true),
-            (fromId, [new("from", 18L), new("count", 3L)], true),
+            (fromId, [new("from", 18L)], true),
             (byId, [new("id", 99L), new("tag", 2L)], true), // no such item: no row
             (byId, [new("id", 5L), new("tag", 3L)], false), // its caller may read every row: a statement of its own
             (byId, [new("id", 7L), new("tag", -4L)], true),
-            (fromId, [new("from", 1L), new("count", 2L)], true),
+            (fromId, [new("from", 1L)], true),
             (byId, [new("id", 9), new("tag", 5L)], true), // an int, not a long: a statement of its own
             (byId, [new("id", NpgsqlTypes.NpgsqlDbType.Numeric) { Value = 11L }, new("tag", 6L)], true), // typed numeric: likewise
             (byId, [new("id", System.Data.DbType.Int64) { Value = 13L }, new("tag", 7L)], true), // typed bigint, as Dapper types a long
+            (fromIdCounted, [new("from", 1L), new("count", 2L)], true), // an argument outside a comparison: a statement of its own
+            (fromIdCounted, [new("from", 5L), new("count", 1L)], true),
         };
         var combinedBefore = batching.Combined;
 
@@ -200,12 +203,13 @@ public sealed class PostgresBatchingTests
             Assert.Equal(alone.RecordsAffected, answer.RecordsAffected);
         }
 
-        Assert.Equal(new object[] { 3L, "item-3", 1L, DBNull.Value }, (await answers[0]).Rows.Single());
+        Assert.Equal(new object[] { 3L, "item-3", DBNull.Value }, (await answers[0]).Rows.Single());
         Assert.Equal(["item-20", "item-19", "item-18"], (await answers[1]).Rows.Select(row => row[0]));
         Assert.Empty((await answers[2]).Rows);
-        Assert.Equal(["item-20", "item-19"], (await answers[5]).Rows.Select(row => row[0]));
-        Assert.Equal(new object[] { 11L, "item-11", 6L, DBNull.Value }, (await answers[7]).Rows.Single());
-        Assert.Equal(new object[] { 13L, "item-13", 7L, DBNull.Value }, (await answers[8]).Rows.Single());
+        Assert.Equal(["item-20", "item-19", "item-18"], (await answers[5]).Rows.Select(row => row[0]));
+        Assert.Equal(new object[] { 11L, "item-11", DBNull.Value }, (await answers[7]).Rows.Single());
+        Assert.Equal(new object[] { 13L, "item-13", DBNull.Value }, (await answers[8]).Rows.Single());
+        Assert.Equal(["item-20", "item-19"], (await answers[9]).Rows.Select(row => row[0]));
     }
 
     [Theory, OnPostgres]
@@ -213,10 +217,10 @@ public sealed class PostgresBatchingTests
     {
         await using var items = await ItemsDatabase.CreateAsync(provider, readLanes: 1);
         var batching = items.Db.PostgresBatching!;
-        await items.Services.ExecuteAsync("INSERT INTO items (id, name) VALUES (0, 'zero')");
+        await items.Services.ExecuteAsync("INSERT INTO items (id, name) VALUES (0, 'zero'), (5, 'five'), (20, 'twenty')");
         var (combinedBefore, retriedBefore) = (batching.Combined, batching.Retried);
         // The division reads a column, so that it fails while the statement runs (a constant one fails as it is planned).
-        const string sql = "SELECT 100 / (id + @n) FROM items WHERE id = 0";
+        const string sql = "SELECT 100 / id FROM items WHERE id = @n";
 
         var reads = await RunAsOneBatchAsync(items.Db, write: false,
         [
