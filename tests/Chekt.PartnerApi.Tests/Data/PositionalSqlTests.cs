@@ -80,10 +80,7 @@ public sealed class PositionalSqlTests
     [InlineData("SELECT a FROM t AS Batched WHERE a = @a")]
     [InlineData("SELECT \"batched\".a FROM t \"batched\" WHERE a = @a")]
     [InlineData("SELECT a, 'batched' FROM t WHERE a = @a")]
-    public void AWriteSeveralStatementsOrATextThatNamesTheArgumentRowsHasNoCombinedForm(string sql) =>
-        Assert.Null(PositionalSql.Rewrite(sql)!.CombinedText);
-
-    [Theory]
+    // A placeholder anywhere but on the right of a comparison.
     [InlineData("SELECT @a")]
     [InlineData("SELECT a, @a::text FROM t WHERE a = @a")]
     [InlineData("SELECT max(@a) FROM t")]
@@ -91,7 +88,7 @@ public sealed class PositionalSqlTests
     [InlineData("SELECT a FROM t WHERE a IN (@a, @b)")]
     [InlineData("SELECT a FROM t WHERE a = @a LIMIT @n")]
     [InlineData("SELECT CASE WHEN a < 0 THEN 1 / @a ELSE a END FROM t WHERE a = @b")]
-    public void ATextWithAPlaceholderOutsideTheRightOfAComparisonHasNoCombinedForm(string sql) =>
+    public void AWriteSeveralStatementsATextThatNamesTheArgumentRowsOrAnUncomparedPlaceholderHasNoCombinedForm(string sql) =>
         Assert.Null(PositionalSql.Rewrite(sql)!.CombinedText);
 
     [Theory]
