@@ -25,6 +25,9 @@ internal sealed class BufferedRows
 
     public int RecordsAffected { get; }
 
+    /// <summary>The same columns with one of the rows only.</summary>
+    public BufferedRows OnlyRow(object[] row) => new(Names, FieldTypes, [row], RecordsAffected);
+
     /// <summary>A statement that answered without a result set.</summary>
     public static BufferedRows Empty(int recordsAffected) => new([], [], [], recordsAffected);
 

@@ -40,6 +40,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     private long _writeBatches;
     private long _statements;
     private long _combined;
+    private long _combinedInserts;
     private long _retried;
 
     /// <param name="source">Where the batches' connections come from (one per lane while it runs a batch).</param>
@@ -81,6 +82,9 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
     /// <summary>Statements sent inside a statement that runs them together with others of the same text (succeeded or not).</summary>
     public long Combined => Interlocked.Read(ref _combined);
+
+    /// <summary>Inserts sent inside a statement that inserts the rows of others of the same text too (succeeded or not).</summary>
+    public long CombinedInserts => Interlocked.Read(ref _combinedInserts);
 
     /// <summary>Statements run again on their own because another statement of their batch failed.</summary>
     public long Retried => Interlocked.Read(ref _retried);
@@ -203,17 +207,21 @@ internal sealed class PostgresBatching : IAsyncDisposable
     {
         // A timeout of 0 is no timeout; otherwise the batch may take as long as its most patient statement.
         using var batch = new NpgsqlBatch(connection) { Timeout = jobs.Any(job => job.CommandTimeout == 0) ? 0 : jobs.Max(job => job.CommandTimeout) };
-        var arguments = new long[]?[jobs.Count];
-        var units = Units(jobs, arguments);
+        var units = Units(jobs);
         var renamed = new List<(NpgsqlParameter Parameter, string Name)>();
         try
         {
             foreach (var unit in units)
             {
-                batch.BatchCommands.Add(unit.Length == 1 ? Command(jobs[unit[0]], renamed) : CombinedCommand(jobs[unit[0]].Sql, unit, arguments));
-                if (unit.Length > 1)
+                batch.BatchCommands.Add(unit switch
                 {
-                    Interlocked.Add(ref _combined, unit.Length);
+                    { Jobs.Length: 1 } => Command(jobs[unit.Jobs[0]], renamed),
+                    { Insert: { } insert } => CombinedInsertCommand(insert, unit),
+                    _ => CombinedCommand(jobs[unit.Jobs[0]].Sql, unit),
+                });
+                if (unit.Jobs.Length > 1)
+                {
+                    Interlocked.Add(ref unit.Insert is null ? ref _combined : ref _combinedInserts, unit.Jobs.Length);
                 }
             }
 
@@ -236,36 +244,66 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>
-    /// The batch's statements: the indexes of the jobs each one answers. A job is a statement of its own, except the reads
-    /// of one text that may be combined (<see cref="CombinableArguments"/>): they are one statement when there are several.
+    /// The batch's statements: the jobs each one answers. A job is a statement of its own, except the reads of one text that
+    /// may be combined (<see cref="CombinableArguments"/>) and the inserts of one text and signature that may be combined
+    /// (<see cref="CombinedInsert"/>): each such group is one statement when it has several jobs.
     /// </summary>
-    private static List<int[]> Units(List<Job> jobs, long[]?[] arguments)
+    private static List<Unit> Units(List<Job> jobs)
     {
-        var units = new List<int[]>(jobs.Count);
-        Dictionary<string, List<int>>? combinable = null;
+        var units = new List<Unit>(jobs.Count);
+        Dictionary<string, List<int>>? reads = null;
+        Dictionary<(string Sql, string Signature), (CombinedInsert Insert, List<int> Jobs, List<object?[]> Values, HashSet<string> Keys)>? inserts = null;
+        var readArguments = new long[]?[jobs.Count];
         for (var index = 0; index < jobs.Count; index++)
         {
-            if (CombinableArguments(jobs[index]) is { } values)
+            var job = jobs[index];
+            if (CombinableArguments(job) is { } values)
             {
-                arguments[index] = values;
-                combinable ??= new(StringComparer.Ordinal);
-                if (!combinable.TryGetValue(jobs[index].Sql, out var same))
+                readArguments[index] = values;
+                reads ??= new(StringComparer.Ordinal);
+                if (!reads.TryGetValue(job.Sql, out var same))
                 {
-                    combinable[jobs[index].Sql] = same = [];
+                    reads[job.Sql] = same = [];
                 }
 
                 same.Add(index);
             }
+            else if (job.Kind == StatementKind.WriteReturningRows && CombinedInsert.For(job.Sql) is { } insert
+                     && insert.Arguments(job.Parameters) is var (signature, arguments))
+            {
+                inserts ??= [];
+                if (!inserts.TryGetValue((job.Sql, signature), out var group))
+                {
+                    inserts[(job.Sql, signature)] = group = (insert, [], [], new(StringComparer.Ordinal));
+                }
+
+                // Note: an insert whose returned values would be the same as another's of the group cannot be told apart
+                // from it in the answer: it is a statement of its own.
+                if (group.Keys.Add(insert.Key(arguments)))
+                {
+                    group.Jobs.Add(index);
+                    group.Values.Add(arguments);
+                }
+                else
+                {
+                    units.Add(new Unit([index]));
+                }
+            }
             else
             {
-                units.Add([index]);
+                units.Add(new Unit([index]));
             }
         }
 
-        if (combinable is not null)
+        if (reads is not null)
         {
             // A text read once in the batch is a statement of its own as well.
-            units.AddRange(combinable.Values.Select(same => same.ToArray()));
+            units.AddRange(reads.Values.Select(same => new Unit([.. same], ReadArguments: [.. same.Select(index => readArguments[index]!)])));
+        }
+
+        if (inserts is not null)
+        {
+            units.AddRange(inserts.Select(group => new Unit([.. group.Value.Jobs], group.Value.Insert, group.Key.Signature, [.. group.Value.Values])));
         }
 
         return units;
@@ -305,19 +343,40 @@ internal sealed class PostgresBatching : IAsyncDisposable
             || (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName)));
 
     /// <summary>The reads of one text as one statement: each placeholder's arguments, one per read, as an array.</summary>
-    private static NpgsqlBatchCommand CombinedCommand(string sql, int[] unit, long[]?[] arguments)
+    private static NpgsqlBatchCommand CombinedCommand(string sql, Unit unit)
     {
         var positional = PositionalSql.For(sql)!;
         var command = new NpgsqlBatchCommand(positional.CombinedText!);
         for (var placeholder = 0; placeholder < positional.Names.Count; placeholder++)
         {
-            var values = new long[unit.Length];
-            for (var read = 0; read < unit.Length; read++)
+            var values = new long[unit.Jobs.Length];
+            for (var read = 0; read < unit.Jobs.Length; read++)
             {
-                values[read] = arguments[unit[read]]![placeholder];
+                values[read] = unit.ReadArguments![read][placeholder];
             }
 
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = values });
+        }
+
+        return command;
+    }
+
+    /// <summary>The inserts of one text and signature as one statement: each placeholder's arguments, one per insert, as an array.</summary>
+    private static NpgsqlBatchCommand CombinedInsertCommand(CombinedInsert insert, Unit unit)
+    {
+        var command = new NpgsqlBatchCommand(insert.TextFor(unit.Signature!));
+        var values = unit.InsertArguments!;
+        for (var placeholder = 0; placeholder < unit.Signature!.Length; placeholder++)
+        {
+            switch (unit.Signature[placeholder])
+            {
+                case 'b':
+                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. values.Select(arguments => (long)arguments[placeholder]!)] });
+                    break;
+                case 't':
+                    command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. values.Select(arguments => (string)arguments[placeholder]!)] });
+                    break;
+            }
         }
 
         return command;
@@ -350,7 +409,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
         return command;
     }
 
-    private static BufferedRows[] ReadAnswers(NpgsqlBatch batch, List<Job> jobs, List<int[]> units)
+    private static BufferedRows[] ReadAnswers(NpgsqlBatch batch, List<Job> jobs, List<Unit> units)
     {
         var results = new BufferedRows?[jobs.Count];
         using (var reader = batch.ExecuteReader())
@@ -360,27 +419,30 @@ internal sealed class PostgresBatching : IAsyncDisposable
             var first = true;
             foreach (var unit in units)
             {
-                if (jobs[unit[0]].Kind == StatementKind.Write)
+                var jobsOfUnit = unit.Jobs;
+                if (jobs[jobsOfUnit[0]].Kind == StatementKind.Write)
                 {
                     continue;
                 }
 
                 if ((!first && !reader.NextResult()) || reader.FieldCount == 0)
                 {
-                    throw new InvalidOperationException($"The statement answered without the rows it was expected to return: {jobs[unit[0]].Sql}");
+                    throw new InvalidOperationException($"The statement answered without the rows it was expected to return: {jobs[jobsOfUnit[0]].Sql}");
                 }
 
                 first = false;
-                if (unit.Length == 1)
+                if (jobsOfUnit.Length == 1)
                 {
-                    results[unit[0]] = BufferedRows.Read(reader);
+                    results[jobsOfUnit[0]] = BufferedRows.Read(reader);
                     continue;
                 }
 
-                var answers = BufferedRows.ReadCombined(reader, unit.Length);
-                for (var row = 0; row < unit.Length; row++)
+                var answers = unit.Insert is { } insert
+                    ? MatchInsertedRows(insert, BufferedRows.Read(reader), unit.InsertArguments!)
+                    : BufferedRows.ReadCombined(reader, jobsOfUnit.Length);
+                for (var row = 0; row < jobsOfUnit.Length; row++)
                 {
-                    results[unit[row]] = answers[row];
+                    results[jobsOfUnit[row]] = answers[row];
                 }
             }
 
@@ -394,15 +456,44 @@ internal sealed class PostgresBatching : IAsyncDisposable
         var answered = new BufferedRows[jobs.Count];
         for (var index = 0; index < units.Count; index++)
         {
-            var recordsAffected = batch.BatchCommands[index].RecordsAffected;
-            foreach (var job in units[index])
+            // A combined read is a SELECT too: its count is what each of its reads would have had alone. Each insert of a
+            // combined one inserted its one row.
+            var recordsAffected = units[index].Insert is not null && units[index].Jobs.Length > 1 ? 1 : batch.BatchCommands[index].RecordsAffected;
+            foreach (var job in units[index].Jobs)
             {
-                // A combined statement is a SELECT too: its count is what each of its reads would have had alone.
                 answered[job] = results[job]?.WithRecordsAffected(recordsAffected) ?? BufferedRows.Empty(recordsAffected);
             }
         }
 
         return answered;
+    }
+
+    /// <summary>
+    /// The answer of each insert of a combined one (in the order of <paramref name="arguments"/>): the row that carries its
+    /// own arguments. Fails when a row matches no insert, or one already answered, or an insert gets no row.
+    /// </summary>
+    private static BufferedRows[] MatchInsertedRows(CombinedInsert insert, BufferedRows answer, object?[][] arguments)
+    {
+        var owners = new Dictionary<string, int>(arguments.Length, StringComparer.Ordinal);
+        for (var index = 0; index < arguments.Length; index++)
+        {
+            owners.Add(insert.Key(arguments[index]), index);
+        }
+
+        var answers = new BufferedRows?[arguments.Length];
+        foreach (var row in answer.Rows)
+        {
+            if (insert.KeyOfRow(row) is not { } key || !owners.Remove(key, out var owner))
+            {
+                throw new InvalidOperationException("A combined insert answered a row that none of its inserts is waiting for.");
+            }
+
+            answers[owner] = answer.OnlyRow(row);
+        }
+
+        return owners.Count == 0
+            ? [.. answers.Select(row => row!)]
+            : throw new InvalidOperationException("A combined insert answered fewer rows than it inserted.");
     }
 
     public ValueTask DisposeAsync()
@@ -418,6 +509,13 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// One statement of a batch and the jobs it answers; for several jobs, either reads of one text (with each one's arguments)
+    /// or inserts of one text and signature (with each one's arguments, in placeholder order).
+    /// </summary>
+    private readonly record struct Unit(int[] Jobs, CombinedInsert? Insert = null, string? Signature = null, object?[][]? InsertArguments = null,
+        long[][]? ReadArguments = null);
 
     private sealed record Job(string Sql, StatementKind Kind, NpgsqlParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
     {

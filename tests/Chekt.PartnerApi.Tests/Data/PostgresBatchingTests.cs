@@ -104,6 +104,155 @@ public sealed class PostgresBatchingTests
         Assert.Equal(["a", "b"], await NamesAsync(services));
     }
 
+    private const string InsertPerson = "INSERT INTO people (site, name, note, created) VALUES (@site, @name, @note, @created) RETURNING id, name AS Name, note, created";
+
+    [Theory, OnPostgres]
+    public async Task InsertsOfOneTextRunAsOneStatementAndEachCallerGetsTheRowItInserted(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
+        var batching = db.PostgresBatching!;
+        await CreatePeopleAsync(services);
+        var inserts = new NpgsqlParameter[][]
+        {
+            Person(1, "ann", "x", 100L),
+            Person(1, "bob", "y", 100L),
+            Person(2, "ann", "x", 100L), // answered with the same values as the first (the site is not returned): a statement of its own
+            Person(1, "cy", null, 100L), // a null note: combined with the other null note
+            Person(1, "di", null, 100L),
+            Person(1, "ed", "z", 101L),
+            [new("site", 1L), new("name", "fay"), new("note", NpgsqlTypes.NpgsqlDbType.Text) { Value = DBNull.Value }, new("created", 100L)], // typed: alone
+            Person(1, "gus", "w", 100), // an int: alone
+        };
+        var (combinedBefore, retriedBefore) = (batching.CombinedInserts, batching.Retried);
+
+        var answers = await RunAsOneBatchAsync(db, write: true,
+            [.. inserts.Select(parameters => (Func<Task<BufferedRows>>)(() =>
+                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, parameters, 30, CancellationToken.None)))]);
+
+        Assert.Equal(5, batching.CombinedInserts - combinedBefore);
+        Assert.Equal(retriedBefore, batching.Retried);
+        var alone = await batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, Person(3, "alone", null, 1L), 30, CancellationToken.None);
+        for (var index = 0; index < inserts.Length; index++)
+        {
+            var answer = await answers[index];
+            Assert.Equal(alone.Names, answer.Names);
+            Assert.Equal(alone.FieldTypes, answer.FieldTypes);
+            Assert.Equal(1, answer.RecordsAffected);
+            var row = Assert.Single(answer.Rows);
+            var values = inserts[index].ToDictionary(parameter => parameter.ParameterName, parameter => parameter.Value);
+            Assert.Equal(new object?[] { values["name"], values["note"], Convert.ToInt64(values["created"], System.Globalization.CultureInfo.InvariantCulture) }, row[1..]);
+            // The row with the answered id is the one this caller inserted, site included.
+            var stored = (await services.QueryAsync<(long Site, string Name)>("SELECT site, name FROM people WHERE id = @id", new { id = (long)row[0] })).Single();
+            Assert.Equal(((long)values["site"]!, (string)values["name"]!), stored);
+        }
+
+        Assert.Equal(9, (await services.QueryAsync<long>("SELECT COUNT(*) FROM people")).Single());
+    }
+
+    [Theory, OnPostgres]
+    public async Task AnInsertThatFailsInACombinedStatementFailsAloneAndTheOthersCommit(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
+        var batching = db.PostgresBatching!;
+        await CreatePeopleAsync(services);
+        await services.ExecuteAsync("INSERT INTO people (site, name, created) VALUES (1, 'ann', 1)");
+        var (combinedBefore, retriedBefore) = (batching.CombinedInserts, batching.Retried);
+
+        var answers = await RunAsOneBatchAsync(db, write: true,
+            [.. new[] { "bob", "ann", "cy" }.Select(name => (Func<Task<BufferedRows>>)(() =>
+                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, Person(1, name, null, 2L), 30, CancellationToken.None)))]);
+
+        Assert.Equal("bob", (await answers[0]).Rows.Single()[1]);
+        Assert.True(DbErrors.IsUniqueViolation(Assert.IsType<PostgresException>(answers[1].Exception?.InnerException)));
+        Assert.Equal("cy", (await answers[2]).Rows.Single()[1]);
+        Assert.Equal(3, batching.CombinedInserts - combinedBefore);
+        Assert.Equal(3, batching.Retried - retriedBefore);
+        Assert.Equal(["ann", "bob", "cy"], await services.QueryAsync<string>("SELECT name FROM people ORDER BY name"));
+    }
+
+    [Theory, OnPostgres]
+    public async Task ACombinedInsertWhoseRowsDoNotCarryTheirArgumentsAnswersNoCallerWithARow(DatabaseProvider provider)
+    {
+        await using var items = await ItemsDatabase.CreateAsync(provider);
+        var (db, services) = (items.Db, items.Services);
+        var batching = db.PostgresBatching!;
+        await CreatePeopleAsync(services);
+        // A trigger changes an inserted value: no row can be matched to its insert by what it answers.
+        await services.ExecuteAsync("""
+            CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;
+            CREATE TRIGGER shout BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION shout();
+            """);
+
+        var answers = await RunAsOneBatchAsync(db, write: true,
+            [.. new[] { "bob", "cy" }.Select(name => (Func<Task<BufferedRows>>)(() =>
+                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, Person(1, name, null, 2L), 30, CancellationToken.None)))]);
+
+        // The statement ran (and committed), but a row that cannot be told apart goes to nobody: each caller gets an error.
+        Assert.All(answers, answer => Assert.IsType<InvalidOperationException>(answer.Exception?.InnerException));
+        Assert.Equal(["BOB", "CY"], await services.QueryAsync<string>("SELECT name FROM people ORDER BY name"));
+    }
+
+    /// <summary>
+    /// The contact inserts of concurrent creates run as one statement: each caller must get the contact it created, on its own site,
+    /// even when two partners create contacts that look alike.
+    /// </summary>
+    [Theory, OnPostgres]
+    public async Task ConcurrentCreatesOfTwoPartnersRunAsOneInsertAndEachGetsItsOwnContact(DatabaseProvider provider)
+    {
+        await using var world = await ApiWorld.StartAsync(provider);
+        var app = world.App;
+        var partnerB = await Seed.PartnerAsync(app, "Partner B");
+        var dealerB = await Seed.DealerAsync(app, "Dealer B");
+        await Seed.ConnectAsync(app, partnerB, dealerB, "dealer-b");
+        var tokenB = await Seed.ClientCredentialsTokenAsync(app, await Seed.ClientAsync(app, partnerB, "B M2M"));
+        var siteA = await world.CreateSiteAsync("site-a");
+        using var createdB = await world.SendAsync(HttpMethod.Post, $"/partner/v1/dealers/{dealerB}/sites",
+            """{"external_site_id":"site-b","name":"Site B","timezone":"Asia/Seoul"}""", tokenB);
+        var siteB = JsonDocument.Parse(await createdB.Content.ReadAsStringAsync()).RootElement.GetProperty("site_id").GetInt64();
+        var contactsA = $"{world.DealerPath}/sites/{siteA}/contacts";
+        var contactsB = $"/partner/v1/dealers/{dealerB}/sites/{siteB}/contacts";
+        var creates = new (string Token, string Contacts, long Site, string ExternalId, string FirstName)[]
+        {
+            (world.Token, contactsA, siteA, "c-1", "Ann"),
+            (tokenB, contactsB, siteB, "c-1", "Bob"),
+            (world.Token, contactsA, siteA, "c-2", "Cy"),
+            (tokenB, contactsB, siteB, "c-2", "Di"),
+            // The same body on both sites: answered alike, unless their creation times differ, so never in one statement.
+            (world.Token, contactsA, siteA, "c-9", "Eve"),
+            (tokenB, contactsB, siteB, "c-9", "Eve"),
+        };
+        var db = app.Services.GetRequiredService<Db>();
+        var combinedBefore = db.PostgresBatching!.CombinedInserts;
+
+        var answers = await RunAsOneBatchAsync(db, write: true,
+            [.. creates.Select(create => (Func<Task<HttpResponseMessage>>)(() => world.SendAsync(HttpMethod.Post, create.Contacts,
+                $$"""{"external_contact_id":"{{create.ExternalId}}","first_name":"{{create.FirstName}}","last_name":"Lee"}""", create.Token)))]);
+
+        Assert.InRange(db.PostgresBatching.CombinedInserts - combinedBefore, 5, 6);
+        for (var index = 0; index < creates.Length; index++)
+        {
+            var (token, contacts, site, externalId, firstName) = creates[index];
+            using var response = await answers[index];
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var contact = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal((externalId, firstName), (contact.GetProperty("external_contact_id").GetString(), contact.GetProperty("first_name").GetString()));
+            var contactId = contact.GetProperty("contact_id").GetInt64();
+            await using (var connection = await db.OpenSessionAsync())
+            {
+                Assert.Equal(site, await connection.ExecuteScalarAsync<long>("SELECT site_id FROM contacts WHERE id = @contactId", new { contactId }));
+            }
+
+            Assert.Equal($"{contacts}/{contactId}", response.Headers.Location?.OriginalString);
+            using var own = await world.SendAsync(HttpMethod.Get, $"{contacts}/{contactId}", token: token);
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+            var (otherToken, otherContacts) = token == world.Token ? (tokenB, contactsB) : (world.Token, contactsA);
+            using var others = await world.SendAsync(HttpMethod.Get, $"{otherContacts}/{contactId}", token: otherToken);
+            await others.ReadErrorAsync(404, "contact_not_found");
+        }
+    }
+
     [Theory, OnPostgres]
     public async Task AReadThatFailsFailsAloneAndTheOthersOfItsBatchAnswer(DatabaseProvider provider)
     {
@@ -458,6 +607,12 @@ public sealed class PostgresBatchingTests
             await database.DisposeAsync();
         }
     }
+
+    private static Task CreatePeopleAsync(ServiceProvider services) => services.ExecuteAsync(
+        "CREATE TABLE people (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, site bigint NOT NULL, name text NOT NULL, note text NULL, created bigint NOT NULL, UNIQUE (site, name))");
+
+    private static NpgsqlParameter[] Person(long site, string name, string? note, object created) =>
+        [new("site", site), new("name", name), new("note", (object?)note ?? DBNull.Value), new("created", created)];
 
     private static async Task<string?> NameAsync(Db db, int id)
     {

@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Chekt.PartnerApi.Data;
+
+/// <summary>
+/// For an <c>INSERT INTO table (columns) VALUES (@a, @b, …) RETURNING …</c> of one row, the statement that inserts the rows
+/// of several such inserts at once: <c>INSERT … SELECT … FROM unnest($1::bigint[], $2::text[], …)</c>, with the same
+/// RETURNING. Worked out once per text.
+/// </summary>
+/// <remarks>
+/// Note: PostgreSQL does not promise that RETURNING answers rows in the order they were inserted, so the rows are not
+/// handed out by their order. Each answered row goes to the insert whose own arguments it carries: the RETURNING columns
+/// that are inserted columns must hold, for every insert of the statement, values no other insert of it has
+/// (<see cref="Key"/>), and a row whose values match no insert, or one already answered, fails the batch instead of
+/// reaching anyone. Only integer and text arguments take part, whose values PostgreSQL answers exactly as given.
+/// </remarks>
+internal sealed partial class CombinedInsert
+{
+    private static readonly SqlTextCache<CombinedInsert?> Known = new(Parse);
+
+    // The alias of the argument rows in the combined text.
+    private const string ArgumentRows = "batched";
+
+    private readonly string _table;
+    private readonly string[] _columns;
+    private readonly int[] _columnPlaceholders;
+    private readonly string _returning;
+    private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
+
+    private CombinedInsert(PositionalSql positional, string table, string[] columns, int[] columnPlaceholders, string returning, (int Ordinal, int Placeholder)[] echoed)
+    {
+        Positional = positional;
+        _table = table;
+        _columns = columns;
+        _columnPlaceholders = columnPlaceholders;
+        _returning = returning;
+        Echoed = echoed;
+    }
+
+    /// <summary>The insert's positional form, whose placeholder order the arguments follow.</summary>
+    public PositionalSql Positional { get; }
+
+    /// <summary>The RETURNING columns that give back an inserted argument: their ordinal in the answer and the argument's placeholder (0-based).</summary>
+    public IReadOnlyList<(int Ordinal, int Placeholder)> Echoed { get; }
+
+    /// <summary>The combined form of a text, or null when it is not a single-row insert of bare parameters that returns any of them.</summary>
+    public static CombinedInsert? For(string sql) => Known.For(sql);
+
+    /// <summary>
+    /// The insert's arguments in placeholder order, when each is one the combined statement sends exactly as the insert alone
+    /// would: a <c>long</c> (untyped or bigint), a string (untyped, text or varchar, within its size) or an untyped null. With
+    /// them, its signature: one character per placeholder, <c>b</c>igint, <c>t</c>ext or <c>n</c>ull. Null for any other.
+    /// </summary>
+    public (string Signature, object?[] Values)? Arguments(NpgsqlParameter[] parameters)
+    {
+        if (Positional.Order(parameters) is not { } ordered)
+        {
+            return null;
+        }
+
+        var signature = new char[ordered.Length];
+        var values = new object?[ordered.Length];
+        var typed = false;
+        for (var index = 0; index < ordered.Length; index++)
+        {
+            var parameter = ordered[index];
+            if (parameter.Direction != System.Data.ParameterDirection.Input)
+            {
+                return null;
+            }
+
+            var untyped = parameter.NpgsqlDbType == NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName);
+            switch (parameter.Value)
+            {
+                case long number when untyped || parameter.NpgsqlDbType == NpgsqlDbType.Bigint:
+                    (signature[index], values[index], typed) = ('b', number, true);
+                    break;
+                case string text when (untyped || parameter.NpgsqlDbType is NpgsqlDbType.Text or NpgsqlDbType.Varchar)
+                                      && (parameter.Size <= 0 || text.Length <= parameter.Size):
+                    (signature[index], values[index], typed) = ('t', text, true);
+                    break;
+                case null or DBNull when untyped:
+                    (signature[index], values[index]) = ('n', null);
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        // Nothing to unnest: the statement stays as it is.
+        return typed ? (new string(signature), values) : null;
+    }
+
+    /// <summary>
+    /// What tells an insert's answered row apart, built from its arguments (<paramref name="values"/>, in placeholder order):
+    /// the values of the RETURNING columns that give them back.
+    /// </summary>
+    public string Key(object?[] values)
+    {
+        var key = new StringBuilder();
+        foreach (var (_, placeholder) in Echoed)
+        {
+            AppendKey(key, values[placeholder]);
+        }
+
+        return key.ToString();
+    }
+
+    /// <summary>The same as <see cref="Key"/>, read from an answered row; null when a value is of a type no argument has.</summary>
+    public string? KeyOfRow(object[] row)
+    {
+        var key = new StringBuilder();
+        foreach (var (ordinal, _) in Echoed)
+        {
+            // An integer column of another width answers the same number.
+            object? value = row[ordinal] switch
+            {
+                long or string or DBNull => row[ordinal],
+                int number => (long)number,
+                short number => (long)number,
+                _ => null,
+            };
+            if (value is null)
+            {
+                return null;
+            }
+
+            AppendKey(key, value);
+        }
+
+        return key.ToString();
+    }
+
+    private static void AppendKey(StringBuilder key, object? value)
+    {
+        // Each value says its type and, for text, its length: no two different lists of values make the same key.
+        _ = value switch
+        {
+            long number => key.Append('b').Append(number.ToString(CultureInfo.InvariantCulture)).Append(';'),
+            string text => key.Append('t').Append(text.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(text),
+            _ => key.Append('n'),
+        };
+    }
+
+    /// <summary>
+    /// The combined text for inserts of one signature: <c>$1</c>, <c>$2</c>… are arrays, one for each placeholder that is not
+    /// null (a null one is a plain NULL), with one element per insert.
+    /// </summary>
+    public string TextFor(string signature) => _texts.GetOrAdd(signature, Build);
+
+    private string Build(string signature)
+    {
+        var arrays = new List<string>();
+        var columns = new List<string>();
+        for (var placeholder = 0; placeholder < signature.Length; placeholder++)
+        {
+            if (signature[placeholder] != 'n')
+            {
+                arrays.Add($"${arrays.Count + 1}::{(signature[placeholder] == 'b' ? "bigint" : "text")}[]");
+                columns.Add($"p{placeholder + 1}");
+            }
+        }
+
+        var values = _columnPlaceholders.Select(placeholder => signature[placeholder] == 'n' ? "NULL" : $"{ArgumentRows}.p{placeholder + 1}");
+        // Note: the rows go in the order the inserts were queued, so generated keys follow it; the answer is still matched by its values.
+        return $"INSERT INTO {_table} ({string.Join(", ", _columns)}) SELECT {string.Join(", ", values)}"
+            + $" FROM unnest({string.Join(", ", arrays)}) WITH ORDINALITY AS {ArgumentRows}({string.Join(", ", columns)}, batch_ordinal)"
+            + $" ORDER BY {ArgumentRows}.batch_ordinal RETURNING {_returning}";
+    }
+
+    internal static CombinedInsert? Parse(string sql)
+    {
+        // Only the plain form: no literals, quoted names, comments or second statement, whose meaning a rewrite could change.
+        if (!string.Equals(SqlText.CodeOnly(sql), sql, StringComparison.Ordinal) || sql.Contains(';', StringComparison.Ordinal)
+            || SingleRowInsert().Match(sql) is not { Success: true } match || PositionalSql.For(sql) is not { } positional)
+        {
+            return null;
+        }
+
+        var columns = SplitList(match.Groups["columns"].Value);
+        var values = SplitList(match.Groups["values"].Value);
+        var returning = SplitList(match.Groups["returning"].Value);
+        if (columns.Length != values.Length || columns.Any(column => !Name().IsMatch(column)) || columns.Distinct(StringComparer.OrdinalIgnoreCase).Count() != columns.Length
+            || values.Any(value => !Placeholder().IsMatch(value)))
+        {
+            return null;
+        }
+
+        var placeholders = positional.Names.ToList();
+        var columnPlaceholders = values.Select(value => placeholders.IndexOf(value[1..])).ToArray();
+        var echoed = new List<(int Ordinal, int Placeholder)>();
+        for (var ordinal = 0; ordinal < returning.Length; ordinal++)
+        {
+            // Each answered column is an inserted or generated column, under its name or an alias of it.
+            if (ReturnedColumn().Match(returning[ordinal]) is not { Success: true } returned)
+            {
+                return null;
+            }
+
+            var column = Array.FindIndex(columns, name => string.Equals(name, returned.Groups["column"].Value, StringComparison.OrdinalIgnoreCase));
+            if (column >= 0)
+            {
+                echoed.Add((ordinal, columnPlaceholders[column]));
+            }
+        }
+
+        if (echoed.Count == 0 || columnPlaceholders.Any(placeholder => placeholder < 0))
+        {
+            return null; // no way to tell the answered rows apart
+        }
+
+        return new CombinedInsert(positional, match.Groups["table"].Value, columns, columnPlaceholders, match.Groups["returning"].Value.Trim(), [.. echoed]);
+    }
+
+    private static string[] SplitList(string list) => [.. list.Split(',').Select(item => item.Trim())];
+
+    [GeneratedRegex(@"^\s*INSERT\s+INTO\s+(?<table>[A-Za-z_][A-Za-z0-9_]*)\s*\((?<columns>[^()]*)\)\s*VALUES\s*\((?<values>[^()]*)\)\s*RETURNING\s+(?<returning>[^()]+?)\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SingleRowInsert();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Name();
+
+    [GeneratedRegex(@"^@[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"^(?<column>[A-Za-z_][A-Za-z0-9_]*)(\s+AS\s+[A-Za-z_][A-Za-z0-9_]*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ReturnedColumn();
+}
