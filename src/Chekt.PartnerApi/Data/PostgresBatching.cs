@@ -24,6 +24,8 @@ namespace Chekt.PartnerApi.Data;
 /// Reads of the same text that want their first row only (a reader opened with <see cref="System.Data.CommandBehavior.SingleRow"/>,
 /// or a scalar) and whose arguments are all integers go to PostgreSQL as one statement for all of them
 /// (<see cref="PositionalSql.CombinedText"/>): the access query of concurrent GETs is one execution, not one each.
+/// Likewise single-row inserts of the same text with integer, text or null arguments (<see cref="CombinedInsert"/>): the
+/// contact inserts of concurrent creates are one execution, and each caller gets the row that carries its own values.
 /// </remarks>
 internal sealed class PostgresBatching : IAsyncDisposable
 {
