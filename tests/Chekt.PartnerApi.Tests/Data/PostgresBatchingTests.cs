@@ -109,10 +109,8 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task InsertsOfOneTextRunAsOneStatementAndEachCallerGetsTheRowItInserted(DatabaseProvider provider)
     {
-        await using var items = await ItemsDatabase.CreateAsync(provider);
-        var (db, services) = (items.Db, items.Services);
-        var batching = db.PostgresBatching!;
-        await CreatePeopleAsync(services);
+        await using var items = await PeopleDatabaseAsync(provider);
+        var (db, services, batching) = (items.Db, items.Services, items.Db.PostgresBatching!);
         var inserts = new NpgsqlParameter[][]
         {
             Person(1, "ann", "x", 100L),
@@ -126,9 +124,7 @@ public sealed class PostgresBatchingTests
         };
         var (combinedBefore, retriedBefore) = (batching.CombinedInserts, batching.Retried);
 
-        var answers = await RunAsOneBatchAsync(db, write: true,
-            [.. inserts.Select(parameters => (Func<Task<BufferedRows>>)(() =>
-                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, parameters, 30, CancellationToken.None)))]);
+        var answers = await InsertPeopleAsOneBatchAsync(db, inserts);
 
         Assert.Equal(5, batching.CombinedInserts - combinedBefore);
         Assert.Equal(retriedBefore, batching.Retried);
@@ -153,16 +149,12 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task AnInsertThatFailsInACombinedStatementFailsAloneAndTheOthersCommit(DatabaseProvider provider)
     {
-        await using var items = await ItemsDatabase.CreateAsync(provider);
-        var (db, services) = (items.Db, items.Services);
-        var batching = db.PostgresBatching!;
-        await CreatePeopleAsync(services);
+        await using var items = await PeopleDatabaseAsync(provider);
+        var (db, services, batching) = (items.Db, items.Services, items.Db.PostgresBatching!);
         await services.ExecuteAsync("INSERT INTO people (site, name, created) VALUES (1, 'ann', 1)");
         var (combinedBefore, retriedBefore) = (batching.CombinedInserts, batching.Retried);
 
-        var answers = await RunAsOneBatchAsync(db, write: true,
-            [.. new[] { "bob", "ann", "cy" }.Select(name => (Func<Task<BufferedRows>>)(() =>
-                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, Person(1, name, null, 2L), 30, CancellationToken.None)))]);
+        var answers = await InsertPeopleAsOneBatchAsync(db, [.. new[] { "bob", "ann", "cy" }.Select(name => Person(1, name, null, 2L))]);
 
         Assert.Equal("bob", (await answers[0]).Rows.Single()[1]);
         Assert.True(DbErrors.IsUniqueViolation(Assert.IsType<PostgresException>(answers[1].Exception?.InnerException)));
@@ -175,20 +167,18 @@ public sealed class PostgresBatchingTests
     [Theory, OnPostgres]
     public async Task ACombinedInsertWhoseRowsDoNotCarryTheirArgumentsAnswersNoCallerWithARow(DatabaseProvider provider)
     {
-        await using var items = await ItemsDatabase.CreateAsync(provider);
-        var (db, services) = (items.Db, items.Services);
-        var batching = db.PostgresBatching!;
-        await CreatePeopleAsync(services);
+        await using var items = await PeopleDatabaseAsync(provider);
+        var (db, services, batching) = (items.Db, items.Services, items.Db.PostgresBatching!);
         // A trigger changes an inserted value: no row can be matched to its insert by what it answers.
         await services.ExecuteAsync("""
             CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;
             CREATE TRIGGER shout BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION shout();
             """);
+        var combinedBefore = batching.CombinedInserts;
 
-        var answers = await RunAsOneBatchAsync(db, write: true,
-            [.. new[] { "bob", "cy" }.Select(name => (Func<Task<BufferedRows>>)(() =>
-                batching.RunAsync(InsertPerson, StatementKind.WriteReturningRows, Person(1, name, null, 2L), 30, CancellationToken.None)))]);
+        var answers = await InsertPeopleAsOneBatchAsync(db, [.. new[] { "bob", "cy" }.Select(name => Person(1, name, null, 2L))]);
 
+        Assert.Equal(2, batching.CombinedInserts - combinedBefore);
         // The statement ran (and committed), but a row that cannot be told apart goes to nobody: each caller gets an error.
         Assert.All(answers, answer => Assert.IsType<InvalidOperationException>(answer.Exception?.InnerException));
         Assert.Equal(["BOB", "CY"], await services.QueryAsync<string>("SELECT name FROM people ORDER BY name"));
@@ -608,8 +598,18 @@ public sealed class PostgresBatchingTests
         }
     }
 
-    private static Task CreatePeopleAsync(ServiceProvider services) => services.ExecuteAsync(
-        "CREATE TABLE people (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, site bigint NOT NULL, name text NOT NULL, note text NULL, created bigint NOT NULL, UNIQUE (site, name))");
+    /// <summary>A fresh database with a <c>people</c> table whose rows have a generated id, for inserts with RETURNING.</summary>
+    private static async Task<ItemsDatabase> PeopleDatabaseAsync(DatabaseProvider provider)
+    {
+        var items = await ItemsDatabase.CreateAsync(provider);
+        await items.Services.ExecuteAsync(
+            "CREATE TABLE people (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, site bigint NOT NULL, name text NOT NULL, note text NULL, created bigint NOT NULL, UNIQUE (site, name))");
+        return items;
+    }
+
+    private static Task<Task<BufferedRows>[]> InsertPeopleAsOneBatchAsync(Db db, NpgsqlParameter[][] people) =>
+        RunAsOneBatchAsync(db, write: true, [.. people.Select(parameters => (Func<Task<BufferedRows>>)(() =>
+            db.PostgresBatching!.RunAsync(InsertPerson, StatementKind.WriteReturningRows, parameters, 30, CancellationToken.None)))]);
 
     private static NpgsqlParameter[] Person(long site, string name, string? note, object created) =>
         [new("site", site), new("name", name), new("note", (object?)note ?? DBNull.Value), new("created", created)];
