@@ -74,10 +74,10 @@ internal sealed partial class CombinedInsert
                 return null;
             }
 
-            var untyped = parameter.NpgsqlDbType == NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName);
+            var untyped = PostgresBatching.IsUntyped(parameter);
             switch (parameter.Value)
             {
-                case long number when untyped || parameter.NpgsqlDbType == NpgsqlDbType.Bigint:
+                case long number when PostgresBatching.IsBigint(parameter):
                     (signature[index], values[index], typed) = ('b', number, true);
                     break;
                 case string text when (untyped || parameter.NpgsqlDbType is NpgsqlDbType.Text or NpgsqlDbType.Varchar)

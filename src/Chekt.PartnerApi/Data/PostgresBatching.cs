@@ -218,7 +218,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
                 batch.BatchCommands.Add(unit switch
                 {
                     { Jobs.Length: 1 } => Command(jobs[unit.Jobs[0]], renamed),
-                    { Insert: { } insert } => CombinedInsertCommand(insert, unit),
+                    { Insert: { } insert } => CombinedInsertCommand(insert),
                     _ => CombinedCommand(jobs[unit.Jobs[0]].Sql, unit),
                 });
                 if (unit.Jobs.Length > 1)
@@ -253,22 +253,21 @@ internal sealed class PostgresBatching : IAsyncDisposable
     private static List<Unit> Units(List<Job> jobs)
     {
         var units = new List<Unit>(jobs.Count);
-        Dictionary<string, List<int>>? reads = null;
-        Dictionary<(string Sql, string Signature), (CombinedInsert Insert, List<int> Jobs, List<object?[]> Values, HashSet<string> Keys)>? inserts = null;
-        var readArguments = new long[]?[jobs.Count];
+        Dictionary<string, (List<int> Jobs, List<long[]> Arguments)>? reads = null;
+        Dictionary<(string Sql, string Signature), (CombinedInsert Insert, List<int> Jobs, List<object?[]> Arguments, Dictionary<string, int> Owners)>? inserts = null;
         for (var index = 0; index < jobs.Count; index++)
         {
             var job = jobs[index];
             if (CombinableArguments(job) is { } values)
             {
-                readArguments[index] = values;
                 reads ??= new(StringComparer.Ordinal);
                 if (!reads.TryGetValue(job.Sql, out var same))
                 {
-                    reads[job.Sql] = same = [];
+                    reads[job.Sql] = same = ([], []);
                 }
 
-                same.Add(index);
+                same.Jobs.Add(index);
+                same.Arguments.Add(values);
             }
             else if (job.Kind == StatementKind.WriteReturningRows && CombinedInsert.For(job.Sql) is { } insert
                      && insert.Arguments(job.Parameters) is var (signature, arguments))
@@ -281,10 +280,10 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
                 // Note: an insert whose returned values would be the same as another's of the group cannot be told apart
                 // from it in the answer: it is a statement of its own.
-                if (group.Keys.Add(insert.Key(arguments)))
+                if (group.Owners.TryAdd(insert.Key(arguments), group.Jobs.Count))
                 {
                     group.Jobs.Add(index);
-                    group.Values.Add(arguments);
+                    group.Arguments.Add(arguments);
                 }
                 else
                 {
@@ -300,12 +299,13 @@ internal sealed class PostgresBatching : IAsyncDisposable
         if (reads is not null)
         {
             // A text read once in the batch is a statement of its own as well.
-            units.AddRange(reads.Values.Select(same => new Unit([.. same], ReadArguments: [.. same.Select(index => readArguments[index]!)])));
+            units.AddRange(reads.Values.Select(same => new Unit([.. same.Jobs], ReadArguments: [.. same.Arguments])));
         }
 
         if (inserts is not null)
         {
-            units.AddRange(inserts.Select(group => new Unit([.. group.Value.Jobs], group.Value.Insert, group.Key.Signature, [.. group.Value.Values])));
+            units.AddRange(inserts.Select(group => new Unit([.. group.Value.Jobs], new CombinedInsertUnit(
+                group.Value.Insert, group.Key.Signature, [.. group.Value.Arguments], group.Value.Owners))));
         }
 
         return units;
@@ -339,10 +339,13 @@ internal sealed class PostgresBatching : IAsyncDisposable
 
     // Note: the arguments go as bigint[]; alone, a long is sent as bigint too (untyped, or typed so), so the statement reads
     // the same values with the same types. A parameter typed otherwise keeps its statement to itself.
-    private static bool IsBigint(NpgsqlParameter parameter) =>
+    internal static bool IsBigint(NpgsqlParameter parameter) =>
         parameter.Value is long && parameter.Direction == System.Data.ParameterDirection.Input
-        && (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Bigint
-            || (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName)));
+        && (parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Bigint || IsUntyped(parameter));
+
+    /// <summary>A parameter whose type Npgsql infers from its value.</summary>
+    internal static bool IsUntyped(NpgsqlParameter parameter) =>
+        parameter.NpgsqlDbType == NpgsqlTypes.NpgsqlDbType.Unknown && string.IsNullOrEmpty(parameter.DataTypeName);
 
     /// <summary>The reads of one text as one statement: each placeholder's arguments, one per read, as an array.</summary>
     private static NpgsqlBatchCommand CombinedCommand(string sql, Unit unit)
@@ -364,19 +367,18 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>The inserts of one text and signature as one statement: each placeholder's arguments, one per insert, as an array.</summary>
-    private static NpgsqlBatchCommand CombinedInsertCommand(CombinedInsert insert, Unit unit)
+    private static NpgsqlBatchCommand CombinedInsertCommand(CombinedInsertUnit unit)
     {
-        var command = new NpgsqlBatchCommand(insert.TextFor(unit.Signature!));
-        var values = unit.InsertArguments!;
-        for (var placeholder = 0; placeholder < unit.Signature!.Length; placeholder++)
+        var command = new NpgsqlBatchCommand(unit.Insert.TextFor(unit.Signature));
+        for (var placeholder = 0; placeholder < unit.Signature.Length; placeholder++)
         {
             switch (unit.Signature[placeholder])
             {
                 case 'b':
-                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. values.Select(arguments => (long)arguments[placeholder]!)] });
+                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. unit.Arguments.Select(arguments => (long)arguments[placeholder]!)] });
                     break;
                 case 't':
-                    command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. values.Select(arguments => (string)arguments[placeholder]!)] });
+                    command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. unit.Arguments.Select(arguments => (string)arguments[placeholder]!)] });
                     break;
             }
         }
@@ -440,7 +442,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
                 }
 
                 var answers = unit.Insert is { } insert
-                    ? MatchInsertedRows(insert, BufferedRows.Read(reader), unit.InsertArguments!)
+                    ? MatchInsertedRows(insert, BufferedRows.Read(reader))
                     : BufferedRows.ReadCombined(reader, jobsOfUnit.Length);
                 for (var row = 0; row < jobsOfUnit.Length; row++)
                 {
@@ -471,21 +473,16 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>
-    /// The answer of each insert of a combined one (in the order of <paramref name="arguments"/>): the row that carries its
-    /// own arguments. Fails when a row matches no insert, or one already answered, or an insert gets no row.
+    /// The answer of each insert of a combined one (in the unit's order): the row that carries its own arguments. Fails when a
+    /// row matches no insert, or one already answered, or an insert gets no row.
     /// </summary>
-    private static BufferedRows[] MatchInsertedRows(CombinedInsert insert, BufferedRows answer, object?[][] arguments)
+    private static BufferedRows[] MatchInsertedRows(CombinedInsertUnit unit, BufferedRows answer)
     {
-        var owners = new Dictionary<string, int>(arguments.Length, StringComparer.Ordinal);
-        for (var index = 0; index < arguments.Length; index++)
-        {
-            owners.Add(insert.Key(arguments[index]), index);
-        }
-
-        var answers = new BufferedRows?[arguments.Length];
+        var waiting = new Dictionary<string, int>(unit.Owners, StringComparer.Ordinal);
+        var answers = new BufferedRows?[unit.Arguments.Length];
         foreach (var row in answer.Rows)
         {
-            if (insert.KeyOfRow(row) is not { } key || !owners.Remove(key, out var owner))
+            if (unit.Insert.KeyOfRow(row) is not { } key || !waiting.Remove(key, out var owner))
             {
                 throw new InvalidOperationException("A combined insert answered a row that none of its inserts is waiting for.");
             }
@@ -493,7 +490,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
             answers[owner] = answer.OnlyRow(row);
         }
 
-        return owners.Count == 0
+        return waiting.Count == 0
             ? [.. answers.Select(row => row!)]
             : throw new InvalidOperationException("A combined insert answered fewer rows than it inserted.");
     }
@@ -513,11 +510,16 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>
-    /// One statement of a batch and the jobs it answers; for several jobs, either reads of one text (with each one's arguments)
-    /// or inserts of one text and signature (with each one's arguments, in placeholder order).
+    /// One statement of a batch and the jobs it answers; for several jobs, either reads of one text (with each one's arguments,
+    /// in placeholder order) or inserts of one text and signature.
     /// </summary>
-    private readonly record struct Unit(int[] Jobs, CombinedInsert? Insert = null, string? Signature = null, object?[][]? InsertArguments = null,
-        long[][]? ReadArguments = null);
+    private readonly record struct Unit(int[] Jobs, CombinedInsertUnit? Insert = null, long[][]? ReadArguments = null);
+
+    /// <summary>
+    /// Inserts of one text and signature as one statement: each one's arguments in placeholder order, and which of them (by
+    /// position) each key of an answered row belongs to.
+    /// </summary>
+    private sealed record CombinedInsertUnit(CombinedInsert Insert, string Signature, object?[][] Arguments, IReadOnlyDictionary<string, int> Owners);
 
     private sealed record Job(string Sql, StatementKind Kind, NpgsqlParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
     {
