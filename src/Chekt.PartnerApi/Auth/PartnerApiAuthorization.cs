@@ -32,6 +32,19 @@ public sealed record ReadsSiteRow;
 /// </summary>
 public sealed record ReadsContactRow;
 
+/// <summary>
+/// Marks a write under <c>/sites/{siteId}</c> that states the dealer and site access rules in its own statement
+/// (<see cref="PartnerApiAuthorization.SiteAccessCondition"/>): the access check then reads nothing before it, and the
+/// endpoint asks for the reason (<see cref="PartnerApiAuthorization.SiteAccessErrorAsync"/>) only when its write did nothing.
+/// </summary>
+public sealed record ChecksAccessInWrite;
+
+/// <summary>
+/// The path's dealer and site of an endpoint marked <see cref="ChecksAccessInWrite"/>, whose access rules the endpoint's own
+/// write checks. The token's own rules (user of the dealer, narrowing) have passed.
+/// </summary>
+public sealed record PendingSiteAccess(long DealerId, long SiteId, long PartnerId);
+
 /// <summary>What the access query found for the path's contact (<see cref="ReadsContactRow"/>): its row, or null when the site has no such contact.</summary>
 internal sealed record ContactLookup(long ContactId, Contacts.ContactRow? Row);
 
@@ -98,6 +111,27 @@ public static class PartnerApiAuthorization
     public static DealerAccess GetDealerAccess(this HttpContext context) =>
         context.Features.Get<DealerAccess>() ?? throw new InvalidOperationException("The endpoint is not behind MapDealerScoped().");
 
+    /// <summary>
+    /// The dealer and site access rules of spec §2.4 as one SQL condition on <c>@siteId</c>, <c>@dealerId</c> and
+    /// <c>@partnerId</c>, for a write that checks them itself (<see cref="ChecksAccessInWrite"/>): the site is the dealer's,
+    /// and the dealer is connected to the partner. A dealer of the site exists (the sites' foreign key).
+    /// </summary>
+    /// <remarks>
+    /// Note: the same rules as the access query's (DealerAccessFilter); the write and its check are then one statement,
+    /// with no moment between them in which the dealer could be disconnected or the site deleted.
+    /// </remarks>
+    public const string SiteAccessCondition =
+        "EXISTS (SELECT 1 FROM sites s JOIN dealer_connections c ON c.dealer_id = s.dealer_id"
+        + " WHERE s.id = @siteId AND s.dealer_id = @dealerId AND c.partner_id = @partnerId AND c.disconnected_at IS NULL)";
+
+    /// <summary>
+    /// Why the caller may not reach the dealer's site (the error the access filters answer), or null when it may: for an
+    /// endpoint whose write checked the rules itself and did nothing, or whose request was refused before its write.
+    /// </summary>
+    public static async ValueTask<ApiError?> SiteAccessErrorAsync(this HttpContext context, Db db, long dealerId, long siteId) =>
+        await DealerAccessFilter.CheckAsync(context, db, context.GetCaller(), dealerId, siteId, metadata: null)
+        ?? SiteAccessFilter.Judge(context, siteId);
+
     /// <summary>Path ids are positive 64-bit integers (spec §7); anything else is 400 naming the parameter.</summary>
     public static bool TryParseId(object? value, out long id) =>
         long.TryParse(value as string, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
@@ -130,6 +164,17 @@ public sealed class SiteAccessFilter : IEndpointFilter
             return ValueTask.FromResult<object?>(PartnerApiAuthorization.InvalidPathId("siteId"));
         }
 
+        // The endpoint's write checks the site itself (ChecksAccessInWrite).
+        if (http.Features.Get<PendingSiteAccess>() is { } pending && pending.SiteId == siteId)
+        {
+            return next(context);
+        }
+
+        return Judge(http, siteId) is { } refused ? ValueTask.FromResult<object?>(refused) : next(context);
+    }
+
+    internal static ApiError? Judge(HttpContext http, long siteId)
+    {
         // The dealer check looked the site up in its own query (SiteScoped); here it is judged.
         var lookup = http.Features.Get<SiteLookup>() is { } found && found.SiteId == siteId
             ? found
@@ -137,11 +182,11 @@ public sealed class SiteAccessFilter : IEndpointFilter
         var (externalSiteId, row) = (lookup.ExternalSiteId, lookup.Row);
         if (externalSiteId is null)
         {
-            return ValueTask.FromResult<object?>(ApiError.NotFound("site_not_found", $"Site {siteId} does not exist."));
+            return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist.");
         }
 
         http.Features.Set(new SiteAccess(siteId, externalSiteId) { Row = row });
-        return next(context);
+        return null;
     }
 }
 
@@ -223,6 +268,26 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
         var metadata = http.GetEndpoint()?.Metadata;
         var siteId = metadata?.GetMetadata<SiteScoped>() is not null
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var pathSiteId) ? pathSiteId : 0;
+
+        // Note: a write that states the access rules in its own statement (ChecksAccessInWrite) needs no read before it: it
+        // does nothing without access, and then asks why. Only when the token's own rules pass, so that their errors keep
+        // their order after the database's; and never with an Idempotency-Key, whose claim must not be taken before access.
+        if (siteId != 0 && metadata?.GetMetadata<ChecksAccessInWrite>() is not null
+            && !http.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName) && TokenRules(http, caller, dealerId) is null)
+        {
+            http.Features.Set(new PendingSiteAccess(dealerId, siteId, caller.PartnerId));
+            return await next(context);
+        }
+
+        return await CheckAsync(http, db, caller, dealerId, siteId, metadata) ?? await next(context);
+    }
+
+    /// <summary>
+    /// The access rules for the path's dealer (and site, when <paramref name="siteId"/> is not 0): null when they pass,
+    /// with the features the endpoint reads set; the refusal otherwise. Reads what the endpoint's metadata asks for too.
+    /// </summary>
+    internal static async ValueTask<ApiError?> CheckAsync(HttpContext http, Db db, PartnerCaller caller, long dealerId, long siteId, EndpointMetadataCollection? metadata)
+    {
         var readsDealer = metadata?.GetMetadata<ReadsDealerRow>() is not null;
         var readsSite = siteId != 0 && metadata?.GetMetadata<ReadsSiteRow>() is not null;
         var readsContacts = ReadsContactColumns(siteId != 0, readsDealer, readsSite, withContacts: true);
@@ -268,6 +333,33 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             return ApiError.Forbidden("dealer_not_connected", $"Dealer {dealerId} is not connected to your partner account.");
         }
 
+        if (TokenRules(http, caller, dealerId) is { } refused)
+        {
+            return refused;
+        }
+
+        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = row.Dealer });
+        if (siteId != 0)
+        {
+            http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId, row.Site));
+        }
+
+        if (contactId != 0)
+        {
+            http.Features.Set(new ContactLookup(contactId, row.Contact));
+        }
+
+        if (pageLookup is not null)
+        {
+            http.Features.Set(pageLookup);
+        }
+
+        return null;
+    }
+
+    /// <summary>The rules of the token itself: a user token of another dealer, or a token narrowed to another dealer or site, is 403.</summary>
+    private static ApiError? TokenRules(HttpContext http, PartnerCaller caller, long dealerId)
+    {
         if (caller.User is not null && caller.User.DealerId != dealerId)
         {
             return ApiError.Forbidden(ErrorCodes.Forbidden, "The access token belongs to a user of another dealer.");
@@ -287,23 +379,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             }
         }
 
-        http.Features.Set(new DealerAccess(dealerId, row.ExternalDealerId) { Row = row.Dealer });
-        if (siteId != 0)
-        {
-            http.Features.Set(new SiteLookup(siteId, row.ExternalSiteId, row.Site));
-        }
-
-        if (contactId != 0)
-        {
-            http.Features.Set(new ContactLookup(contactId, row.Contact));
-        }
-
-        if (pageLookup is not null)
-        {
-            http.Features.Set(pageLookup);
-        }
-
-        return await next(context);
+        return null;
     }
 
     /// <summary>What the access query reads besides the access rules; <see cref="QueryIndex"/> picks its text.</summary>

@@ -16,20 +16,24 @@ public static class ContactEndpoints
 
     private const string SelectContacts = "SELECT " + ContactColumns + " FROM contacts";
 
-    // Bound by hand (TypedRows.AddParameter): creating contacts is the most frequent write.
+    // Bound by hand (TypedRows.AddParameter): creating contacts is the most frequent write. It inserts only where the
+    // caller may reach the site (ChecksAccessInWrite), and answers with the stored row (RETURNING): no read before it, to
+    // check access, and none after it, to read the row back.
     private const string InsertContact =
         "INSERT INTO contacts (site_id, external_contact_id, first_name, last_name, phone_number, email, created_at, updated_at)"
-        + " VALUES (@siteId, @externalContactId, @firstName, @lastName, @phoneNumber, @email, @now, @now)"
+        + " SELECT @siteId, @externalContactId, @firstName, @lastName, @phoneNumber, @email, @now, @now"
+        + " WHERE " + PartnerApiAuthorization.SiteAccessCondition
         + " RETURNING " + ContactColumns;
 
     public static RouteGroupBuilder MapContactEndpoints(this RouteGroupBuilder api)
     {
         var site = api.MapDealerScoped().MapSiteScoped().WithTags("Contacts");
-        site.MapPost("/contacts", CreateAsync).RequireScope(Scopes.CreateSiteContacts).WithName("CreateContact")
+        site.MapPost("/contacts", CreateAsync).RequireScope(Scopes.CreateSiteContacts).WithMetadata(new ChecksAccessInWrite()).WithName("CreateContact")
             .WithSummary("Create a contact")
             .AcceptsJsonBody<CreateContactRequest>()
             .WithOptimisticConcurrency()
-            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a contact with this `external_contact_id` already exists on the site.");
+            .ProducesError(StatusCodes.Status409Conflict, "`conflict`: a contact with this `external_contact_id` already exists on the site (`field` names it);"
+                + " or, rarely, the dealer's connection or the site changed while the contact was being created: send the request again.");
         site.MapGet("/contacts", List).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new AllowedQueryParameters("limit", "after"), new ReadsContactPage()).WithName("ListContacts")
             .WithSummary("List a site's contacts");
         site.MapGet("/contacts/{contactId}", Get).RequireScope(Scopes.ReadSiteContacts).WithMetadata(new ReadsContactRow()).WithName("GetContact")
@@ -49,10 +53,15 @@ public static class ContactEndpoints
 
     private static async Task<Results<JsonCreated<ContactResponse>, ApiError>> CreateAsync(HttpContext context, Db db, TimeProvider clock, CancellationToken cancellationToken)
     {
+        // Without an Idempotency-Key the access rules are checked by the insert itself (ChecksAccessInWrite); with one, they
+        // were checked before, and the insert checks them again.
+        var (dealerId, siteId) = context.Features.Get<PendingSiteAccess>() is { } pending
+            ? (pending.DealerId, pending.SiteId)
+            : (context.GetDealerAccess().DealerId, context.GetSiteAccess().SiteId);
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateContactRequest, cancellationToken);
         if (read.Error is not null)
         {
-            return read.Error;
+            return await AccessErrorUnlessCheckedAsync(context, db, dealerId, siteId) ?? read.Error;
         }
 
         var request = read.Body!.Value;
@@ -64,28 +73,24 @@ public static class ContactEndpoints
         validator.Optional("email", request.Email, FieldRules.EmailMaxLength, BodyValidator.Email);
         if (validator.Error is { } invalid)
         {
-            return invalid;
+            return await AccessErrorUnlessCheckedAsync(context, db, dealerId, siteId) ?? invalid;
         }
 
-        var dealer = context.GetDealerAccess();
-        var site = context.GetSiteAccess();
-        await using var connection = await db.OpenAsync(cancellationToken);
-        ContactRow contact;
+        ContactRow? contact;
         try
         {
-            // The write answers with the stored row (RETURNING): no second round trip to read it back.
-            await using var insert = connection.CreateCommand();
-            insert.CommandText = InsertContact;
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            insert.AddParameter("siteId", site.SiteId);
-            insert.AddParameter("externalContactId", request.ExternalContactId);
-            insert.AddParameter("firstName", request.FirstName);
-            insert.AddParameter("lastName", request.LastName);
-            insert.AddParameter("phoneNumber", request.PhoneNumber);
-            insert.AddParameter("email", request.Email);
-            insert.AddParameter("now", now);
-            contact = await insert.QueryFirstRowAsync(r => ContactRow.Read(r), cancellationToken)
-                ?? throw new InvalidOperationException("INSERT ... RETURNING answered no row.");
+            contact = await InsertAsync(context, db, clock, dealerId, siteId, request, cancellationToken);
+            if (contact is null)
+            {
+                // The caller may not reach the site: the access check says why, as it would have before the insert.
+                if (await context.SiteAccessErrorAsync(db, dealerId, siteId) is { } refused)
+                {
+                    return refused;
+                }
+
+                // Access was granted between the insert and the check (a dealer connected again): once more.
+                contact = await InsertAsync(context, db, clock, dealerId, siteId, request, cancellationToken);
+            }
         }
         catch (DbException exception) when (DbErrors.IsUniqueViolation(exception))
         {
@@ -93,11 +98,39 @@ public static class ContactEndpoints
         }
         catch (DbException exception) when (DbErrors.IsForeignKeyViolation(exception))
         {
-            return ApiError.NotFound("site_not_found", $"Site {site.SiteId} does not exist."); // deleted meanwhile
+            return ApiError.NotFound("site_not_found", $"Site {siteId} does not exist."); // deleted while the insert ran
+        }
+
+        if (contact is null)
+        {
+            return ApiError.Conflict(ErrorCodes.Conflict, "The dealer's connection or site changed while the contact was being created; send the request again.");
         }
 
         ETags.Set(context, contact.Version);
-        return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealer.DealerId}/sites/{site.SiteId}/contacts/{contact.Id}", contact.AsDto());
+        return JsonAnswers.Created($"{context.Request.PathBase}/partner/v1/dealers/{dealerId}/sites/{siteId}/contacts/{contact.Id}", contact.AsDto());
+    }
+
+    /// <summary>For a request whose access the insert was to check (<see cref="PendingSiteAccess"/>) but that fails before it: the access error, if any, which comes before the body's.</summary>
+    private static async ValueTask<ApiError?> AccessErrorUnlessCheckedAsync(HttpContext context, Db db, long dealerId, long siteId) =>
+        context.Features.Get<PendingSiteAccess>() is null ? null : await context.SiteAccessErrorAsync(db, dealerId, siteId);
+
+    /// <summary>The stored contact, or null when the caller may not reach the site (<see cref="PartnerApiAuthorization.SiteAccessCondition"/>).</summary>
+    private static async Task<ContactRow?> InsertAsync(
+        HttpContext context, Db db, TimeProvider clock, long dealerId, long siteId, CreateContactRequest request, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var insert = connection.CreateCommand();
+        insert.CommandText = InsertContact;
+        insert.AddParameter("siteId", siteId);
+        insert.AddParameter("externalContactId", request.ExternalContactId);
+        insert.AddParameter("firstName", request.FirstName);
+        insert.AddParameter("lastName", request.LastName);
+        insert.AddParameter("phoneNumber", request.PhoneNumber);
+        insert.AddParameter("email", request.Email);
+        insert.AddParameter("now", clock.GetUtcNow().ToUnixTimeMilliseconds());
+        insert.AddParameter("dealerId", dealerId);
+        insert.AddParameter("partnerId", context.GetCaller().PartnerId);
+        return await insert.QueryFirstRowAsync(r => ContactRow.Read(r), cancellationToken);
     }
 
     private static Results<WrittenJsonOk<IReadOnlyList<ContactResponse>>, ApiError> List(HttpContext context)

@@ -28,6 +28,9 @@ internal sealed class BufferedRows
     /// <summary>The same columns with one of the rows only.</summary>
     public BufferedRows OnlyRow(object[] row) => new(Names, FieldTypes, [row], RecordsAffected);
 
+    /// <summary>The same columns without any row.</summary>
+    public BufferedRows WithoutRows() => new(Names, FieldTypes, [], RecordsAffected);
+
     /// <summary>A statement that answered without a result set.</summary>
     public static BufferedRows Empty(int recordsAffected) => new([], [], [], recordsAffected);
 

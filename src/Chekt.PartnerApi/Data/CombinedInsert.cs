@@ -10,7 +10,8 @@ namespace Chekt.PartnerApi.Data;
 /// <summary>
 /// For an <c>INSERT INTO table (columns) VALUES (@a, @b, …) RETURNING …</c> of one row, the statement that inserts the rows
 /// of several such inserts at once: <c>INSERT … SELECT … FROM unnest($1::bigint[], $2::text[], …)</c>, with the same
-/// RETURNING. Worked out once per text.
+/// RETURNING. Worked out once per text. A guarded insert, <c>INSERT INTO table (columns) SELECT @a, @b, … WHERE [NOT] EXISTS
+/// (…) RETURNING …</c>, which inserts its row only when its condition holds, keeps its condition for each row.
 /// </summary>
 /// <remarks>
 /// Note: PostgreSQL does not promise that RETURNING answers rows in the order they were inserted, so the rows are not
@@ -30,9 +31,11 @@ internal sealed partial class CombinedInsert
     private readonly string[] _columns;
     private readonly int[] _columnPlaceholders;
     private readonly string _returning;
+    private readonly string? _condition;
     private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
 
-    private CombinedInsert(PositionalSql positional, string table, string[] columns, int[] columnPlaceholders, string returning, (int Ordinal, int Placeholder)[] echoed)
+    private CombinedInsert(
+        PositionalSql positional, string table, string[] columns, int[] columnPlaceholders, string returning, (int Ordinal, int Placeholder)[] echoed, string? condition)
     {
         Positional = positional;
         _table = table;
@@ -40,6 +43,7 @@ internal sealed partial class CombinedInsert
         _columnPlaceholders = columnPlaceholders;
         _returning = returning;
         Echoed = echoed;
+        _condition = condition;
     }
 
     /// <summary>The insert's positional form, whose placeholder order the arguments follow.</summary>
@@ -47,6 +51,9 @@ internal sealed partial class CombinedInsert
 
     /// <summary>The RETURNING columns that give back an inserted argument: their ordinal in the answer and the argument's placeholder (0-based).</summary>
     public IReadOnlyList<(int Ordinal, int Placeholder)> Echoed { get; }
+
+    /// <summary>Whether an insert may leave its row out (a guarded insert whose condition does not hold), and is then answered with no row.</summary>
+    public bool MayInsertNothing => _condition is not null;
 
     /// <summary>The combined form of a text, or null when it is not a single-row insert of bare parameters that returns any of them.</summary>
     public static CombinedInsert? For(string sql) => Known.For(sql);
@@ -166,11 +173,15 @@ internal sealed partial class CombinedInsert
             }
         }
 
-        var values = _columnPlaceholders.Select(placeholder => signature[placeholder] == 'n' ? "NULL" : $"{ArgumentRows}.p{placeholder + 1}");
+        string Argument(int placeholder) => signature[placeholder] == 'n' ? "NULL" : $"{ArgumentRows}.p{placeholder + 1}";
+        var values = _columnPlaceholders.Select(Argument);
+        // A guard's condition is judged for each row with that row's arguments, as it is for the insert alone.
+        var where = _condition is null ? ""
+            : $" WHERE {ConditionPlaceholder().Replace(_condition, found => Argument(Positional.PositionOf(found.Groups["name"].Value)))}";
         // Note: the rows go in the order the inserts were queued, so generated keys follow it; the answer is still matched by its values.
         return $"INSERT INTO {_table} ({string.Join(", ", _columns)}) SELECT {string.Join(", ", values)}"
             + $" FROM unnest({string.Join(", ", arrays)}) WITH ORDINALITY AS {ArgumentRows}({string.Join(", ", columns)}, batch_ordinal)"
-            + $" ORDER BY {ArgumentRows}.batch_ordinal RETURNING {_returning}";
+            + $"{where} ORDER BY {ArgumentRows}.batch_ordinal RETURNING {_returning}";
     }
 
     internal static CombinedInsert? Parse(string sql)
@@ -183,7 +194,13 @@ internal sealed partial class CombinedInsert
         }
 
         var columns = SplitList(match.Groups["columns"].Value);
-        var values = SplitList(match.Groups["values"].Value);
+        var values = SplitList(match.Groups["values"].Success ? match.Groups["values"].Value : match.Groups["selected"].Value);
+        var condition = match.Groups["condition"].Success ? match.Groups["condition"].Value.Trim() : null;
+        if (condition is not null && !IsGuard(condition, positional))
+        {
+            return null;
+        }
+
         var returning = SplitList(match.Groups["returning"].Value);
         if (columns.Length != values.Length || columns.Any(column => !Name().IsMatch(column)) || columns.Distinct(StringComparer.OrdinalIgnoreCase).Count() != columns.Length
             || values.Any(value => !Placeholder().IsMatch(value)))
@@ -191,8 +208,7 @@ internal sealed partial class CombinedInsert
             return null;
         }
 
-        var placeholders = positional.Names.ToList();
-        var columnPlaceholders = values.Select(value => placeholders.IndexOf(value[1..])).ToArray();
+        var columnPlaceholders = values.Select(value => positional.PositionOf(value[1..])).ToArray();
         var echoed = new List<(int Ordinal, int Placeholder)>();
         for (var ordinal = 0; ordinal < returning.Length; ordinal++)
         {
@@ -214,14 +230,56 @@ internal sealed partial class CombinedInsert
             return null; // no way to tell the answered rows apart
         }
 
-        return new CombinedInsert(positional, match.Groups["table"].Value, columns, columnPlaceholders, match.Groups["returning"].Value.Trim(), [.. echoed]);
+        return new CombinedInsert(positional, match.Groups["table"].Value, columns, columnPlaceholders, match.Groups["returning"].Value.Trim(), [.. echoed], condition);
+    }
+
+    /// <summary>
+    /// Whether a guarded insert's condition keeps its meaning for each row of the combined statement: one <c>[NOT] EXISTS (…)</c>,
+    /// in which every placeholder is compared with something (<c>=</c>, <c>&lt;</c>, <c>&gt;</c>…) and nothing is named like
+    /// the argument rows.
+    /// </summary>
+    /// <remarks>
+    /// Note: the rules of combined reads (<see cref="PositionalSql.CombinedText"/>), for the same reasons: an argument that
+    /// becomes a column of the argument rows answers a comparison as its constant does, while elsewhere it could be named,
+    /// aggregated or planned differently; and a table or alias named like the argument rows would hide them from the
+    /// condition. The condition is also the whole of the WHERE: anything after it (ORDER BY, LIMIT…) would clash with the
+    /// combined statement's own ORDER BY.
+    /// </remarks>
+    private static bool IsGuard(string condition, PositionalSql positional)
+    {
+        if (condition.Contains(ArgumentRows, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // What remains outside the parentheses must be EXISTS or NOT EXISTS alone.
+        var outside = condition;
+        for (var inner = Parenthesised().Replace(outside, ""); inner != outside; inner = Parenthesised().Replace(outside, ""))
+        {
+            outside = inner;
+        }
+
+        return ExistsAlone().IsMatch(outside)
+            && ConditionPlaceholder().Matches(condition).All(found =>
+                positional.PositionOf(found.Groups["name"].Value) >= 0 && PositionalSql.ComparedWith(condition, found.Index));
     }
 
     private static string[] SplitList(string list) => [.. list.Split(',').Select(item => item.Trim())];
 
-    [GeneratedRegex(@"^\s*INSERT\s+INTO\s+(?<table>[A-Za-z_][A-Za-z0-9_]*)\s*\((?<columns>[^()]*)\)\s*VALUES\s*\((?<values>[^()]*)\)\s*RETURNING\s+(?<returning>[^()]+?)\s*$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*INSERT\s+INTO\s+(?<table>[A-Za-z_][A-Za-z0-9_]*)\s*\((?<columns>[^()]*)\)\s*"
+        + @"(VALUES\s*\((?<values>[^()]*)\)|SELECT\s+(?<selected>[^()]*?)\s+WHERE\s+(?<condition>.+?))\s*RETURNING\s+(?<returning>[^()]+?)\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex SingleRowInsert();
+
+    // A placeholder as PositionalSql reads one: not part of a longer name, an operator such as @> or a cast such as ::text.
+    [GeneratedRegex(@"(?<![A-Za-z0-9_@:])@(?<name>[A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex ConditionPlaceholder();
+
+    [GeneratedRegex(@"\([^()]*\)", RegexOptions.CultureInvariant)]
+    private static partial Regex Parenthesised();
+
+    [GeneratedRegex(@"^\s*(NOT\s+)?EXISTS\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ExistsAlone();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex Name();

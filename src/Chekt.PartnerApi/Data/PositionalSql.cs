@@ -44,6 +44,9 @@ internal sealed class PositionalSql
     /// <summary>The parameters' names, without <c>@</c>, in the order of <c>$1</c>, <c>$2</c>…</summary>
     public IReadOnlyList<string> Names => _names;
 
+    /// <summary>The 0-based position of a parameter's name (without <c>@</c>), or -1 when the text has no such placeholder.</summary>
+    public int PositionOf(string name) => Array.IndexOf(_names, name);
+
     /// <summary>The positional form of a text, or null when it has none (no parameters, or placeholders of another kind).</summary>
     public static PositionalSql? For(string sql) => Known.For(sql);
 
@@ -166,7 +169,7 @@ internal sealed class PositionalSql
     }
 
     /// <summary>Whether the placeholder at <paramref name="index"/> follows a comparison operator.</summary>
-    private static bool ComparedWith(string code, int index)
+    internal static bool ComparedWith(string code, int index)
     {
         var before = code.AsSpan(0, index).TrimEnd();
         return before.Length > 0 && before[^1] is '=' or '<' or '>';

@@ -461,10 +461,11 @@ internal sealed class PostgresBatching : IAsyncDisposable
         for (var index = 0; index < units.Count; index++)
         {
             // A combined read is a SELECT too: its count is what each of its reads would have had alone. Each insert of a
-            // combined one inserted its one row.
-            var recordsAffected = units[index].Insert is not null && units[index].Jobs.Length > 1 ? 1 : batch.BatchCommands[index].RecordsAffected;
+            // combined one inserted the row it is answered with, if any.
+            var combinedInsert = units[index].Insert is not null && units[index].Jobs.Length > 1;
             foreach (var job in units[index].Jobs)
             {
+                var recordsAffected = combinedInsert ? results[job]!.Rows.Count : batch.BatchCommands[index].RecordsAffected;
                 answered[job] = results[job]?.WithRecordsAffected(recordsAffected) ?? BufferedRows.Empty(recordsAffected);
             }
         }
@@ -473,8 +474,9 @@ internal sealed class PostgresBatching : IAsyncDisposable
     }
 
     /// <summary>
-    /// The answer of each insert of a combined one (in the unit's order): the row that carries its own arguments. Fails when a
-    /// row matches no insert, or one already answered, or an insert gets no row.
+    /// The answer of each insert of a combined one (in the unit's order): the row that carries its own arguments, or no row
+    /// for a guarded insert whose condition did not hold. Fails when a row matches no insert, or one already answered, or an
+    /// insert that always inserts gets no row.
     /// </summary>
     private static BufferedRows[] MatchInsertedRows(CombinedInsertUnit unit, BufferedRows answer)
     {
@@ -490,9 +492,12 @@ internal sealed class PostgresBatching : IAsyncDisposable
             answers[owner] = answer.OnlyRow(row);
         }
 
-        return waiting.Count == 0
-            ? [.. answers.Select(row => row!)]
-            : throw new InvalidOperationException("A combined insert answered fewer rows than it inserted.");
+        if (waiting.Count == 0 || unit.Insert.MayInsertNothing)
+        {
+            return [.. answers.Select(row => row ?? answer.WithoutRows())];
+        }
+
+        throw new InvalidOperationException("A combined insert answered fewer rows than it inserted.");
     }
 
     public ValueTask DisposeAsync()

@@ -647,6 +647,86 @@ public sealed class ContactEndpointTests
         Assert.Equal(1, await world.CountAsync("SELECT COUNT(*) FROM contacts WHERE site_id = @siteId", new { siteId }));
     }
 
+    // ----- access, checked by the insert itself -------------------------------------------------
+
+    /// <summary>
+    /// Without an Idempotency-Key, a create reads nothing before its insert, which stores the contact only where the caller may
+    /// reach the site; when it stores nothing, the answer is the access check's own error, before any error of the body.
+    /// </summary>
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ACreateWhereTheCallerMayNotReachTheSiteIsTheAccessErrorBeforeAnyBodyErrorAndStoresNothing(DatabaseProvider provider)
+    {
+        var (world, siteId) = await StartWithSiteAsync(provider);
+        await using var _ = world;
+        var otherDealersSite = await world.CreateSiteIdAsync("site-other", world.OtherDealer);
+        var stranger = await Seed.DealerAsync(world.App, "Stranger Inc.");
+        var strangersSite = await world.CountAsync(
+            "INSERT INTO sites (dealer_id, external_site_id, name, timezone, created_at, updated_at) VALUES (@stranger, 's-1', 'S', 'UTC', 0, 0) RETURNING id",
+            new { stranger });
+        var disconnected = await Seed.DealerAsync(world.App, "Gone Inc.");
+        await Seed.ConnectAsync(world.App, world.Partner, disconnected, "adc-gone");
+        var disconnectedSite = await world.CreateSiteIdAsync("site-gone", disconnected);
+        await world.ExecuteSqlAsync("UPDATE dealer_connections SET disconnected_at = 1 WHERE dealer_id = @disconnected", new { disconnected });
+        var refusals = new (string Path, int Status, string Code)[]
+        {
+            (world.ContactsPath(otherDealersSite), 404, "site_not_found"), // a site of another dealer of the partner
+            (world.ContactsPath(999_999), 404, "site_not_found"),
+            (world.ContactsPath(siteId, dealer: 999_999), 404, "dealer_not_found"),
+            (world.ContactsPath(strangersSite, dealer: stranger), 403, "dealer_not_connected"),
+            (world.ContactsPath(disconnectedSite, dealer: disconnected), 403, "dealer_not_connected"),
+        };
+        var bodies = new[] { SeedCreateBody, "{}", """{"external_contact_id":"1234","first_name":"John","last_name":"Doe","email":"not-an-email"}""", "{" };
+
+        foreach (var (path, status, code) in refusals)
+        {
+            foreach (var body in bodies)
+            {
+                await (await world.SendAsync(HttpMethod.Post, path, body)).ReadErrorAsync(status, code);
+            }
+
+            // With an Idempotency-Key the access is checked before the key is claimed, with the same answer.
+            using var keyed = Seed.Authorized(HttpMethod.Post, path, world.Token, SeedCreateBody);
+            keyed.Headers.Add("Idempotency-Key", "key-" + path.Length + "-" + status + "-" + code);
+            await (await world.App.Client.SendAsync(keyed)).ReadErrorAsync(status, code);
+        }
+
+        Assert.Equal(0, await world.CountAsync("SELECT COUNT(*) FROM contacts", new { }));
+        // The body's own errors where the site may be reached; then the contact is stored.
+        await (await world.SendAsync(HttpMethod.Post, world.ContactsPath(siteId), "{}")).ReadErrorAsync(400, "validation_failed");
+        await CreateSeedContactAsync(world, siteId);
+    }
+
+    /// <summary>
+    /// An insert that stores nothing although the check after it finds that the caller may reach the site (access granted in
+    /// between) is tried once more; if that stores nothing either, the answer is a 409 to send the request again.
+    /// </summary>
+    [Theory, OnSqlite, OnPostgres]
+    public async Task ACreateWhoseInsertStoresNothingThoughTheSiteMayBeReachedIsTriedOnceMoreThen409(DatabaseProvider provider)
+    {
+        var (world, siteId) = await StartWithSiteAsync(provider);
+        await using var _ = world;
+        // A trigger stands in for the moment between the insert and the check: it drops the row and counts the attempts.
+        await world.ExecuteSqlAsync("CREATE TABLE dropped_inserts (external_contact_id TEXT NOT NULL)");
+        await world.ExecuteSqlAsync(provider == DatabaseProvider.Sqlite
+            ? """
+              CREATE TRIGGER drop_contact BEFORE INSERT ON contacts WHEN NEW.external_contact_id = 'dropped'
+              BEGIN INSERT INTO dropped_inserts VALUES (NEW.external_contact_id); SELECT RAISE(IGNORE); END
+              """
+            : """
+              CREATE FUNCTION drop_contact() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                IF NEW.external_contact_id = 'dropped' THEN INSERT INTO dropped_inserts VALUES (NEW.external_contact_id); RETURN NULL; END IF;
+                RETURN NEW; END $$;
+              CREATE TRIGGER drop_contact BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION drop_contact();
+              """);
+
+        var error = await (await world.SendAsync(HttpMethod.Post, world.ContactsPath(siteId), CreateBody(externalContactId: "\"dropped\""))).ReadErrorAsync(409, "conflict");
+
+        Assert.Contains("send the request again", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, await world.CountAsync("SELECT COUNT(*) FROM dropped_inserts", new { }));
+        Assert.Equal(0, await world.CountAsync("SELECT COUNT(*) FROM contacts", new { }));
+        await CreateSeedContactAsync(world, siteId);
+    }
+
     // ----- lists ---------------------------------------------------------------------------------
 
     [Theory, OnSqlite, OnPostgres]

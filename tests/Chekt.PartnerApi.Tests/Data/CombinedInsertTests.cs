@@ -6,8 +6,8 @@ namespace Chekt.PartnerApi.Tests.Data;
 
 /// <summary>
 /// The combined form of a single-row insert for PostgreSQL: only the plain form <c>INSERT INTO t (columns) VALUES (@a, …)
-/// RETURNING …</c> has one, only when it returns an inserted column (which tells its rows apart), and only for arguments it
-/// sends exactly as the insert alone would.
+/// RETURNING …</c>, or its guarded form <c>SELECT @a, … WHERE [NOT] EXISTS (…)</c>, has one, only when it returns an inserted
+/// column (which tells its rows apart), and only for arguments it sends exactly as the insert alone would.
 /// </summary>
 public sealed class CombinedInsertTests
 {
@@ -32,6 +32,40 @@ public sealed class CombinedInsertTests
             + " ORDER BY batched.batch_ordinal RETURNING id AS Id, name AS Name, note, created",
             insert.TextFor("btnb"));
     }
+
+    private const string GuardedInsert = "INSERT INTO people (site, name, note) SELECT @site, @name, @note\n"
+        + "WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = @site AND (s.owner = @owner OR s.owner IS NULL)) RETURNING name";
+
+    [Fact]
+    public void AGuardedInsertKeepsItsConditionForEachRowWithThatRowsArguments()
+    {
+        var insert = CombinedInsert.Parse(GuardedInsert)!;
+
+        Assert.True(insert.MayInsertNothing);
+        Assert.False(CombinedInsert.Parse(Insert)!.MayInsertNothing);
+        Assert.Equal(["site", "name", "note", "owner"], insert.Positional.Names);
+        Assert.Equal([(0, 1)], insert.Echoed);
+        Assert.Equal(
+            "INSERT INTO people (site, name, note) SELECT batched.p1, batched.p2, batched.p3"
+            + " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS batched(p1, p2, p3, p4, batch_ordinal)"
+            + " WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = batched.p1 AND (s.owner = batched.p4 OR s.owner IS NULL))"
+            + " ORDER BY batched.batch_ordinal RETURNING name",
+            insert.TextFor("bttb"));
+        // A placeholder of the condition that is null in every insert is NULL there too, as its null argument is alone.
+        Assert.Contains("AND (s.owner = NULL OR s.owner IS NULL)) ORDER BY", insert.TextFor("bttn"), StringComparison.Ordinal);
+        Assert.NotNull(CombinedInsert.Parse(GuardedInsert.Replace("WHERE EXISTS", "WHERE NOT EXISTS", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE @site > 0 RETURNING name")] // not EXISTS (…) alone
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT 1 FROM sites) AND @site > 0 RETURNING name")]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT 1 FROM sites) LIMIT 1 RETURNING name")]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT @site FROM sites) RETURNING name")] // not compared
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT 1 FROM sites batched WHERE batched.id = @site) RETURNING name")]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT 1 FROM sites WHERE name = 'x' AND id = @site) RETURNING name")]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name FROM sites WHERE EXISTS (SELECT 1 FROM sites WHERE id = @site) RETURNING name")]
+    [InlineData("INSERT INTO people (site, name) SELECT @site, @name WHERE EXISTS (SELECT 1 FROM sites WHERE id = @site RETURNING name")] // unbalanced
+    public void AGuardOtherThanOneExistsWithComparedPlaceholdersHasNone(string sql) => Assert.Null(CombinedInsert.Parse(sql));
 
     [Theory]
     [InlineData("INSERT INTO people (site, name) VALUES (@site, @name)")] // no RETURNING: nothing to combine it for

@@ -165,6 +165,53 @@ public sealed class PostgresBatchingTests
     }
 
     [Theory, OnPostgres]
+    public async Task GuardedInsertsRunAsOneStatementAndThoseWhoseConditionFailsAreAnsweredWithNoRow(DatabaseProvider provider)
+    {
+        await using var items = await PeopleDatabaseAsync(provider);
+        var (db, services, batching) = (items.Db, items.Services, items.Db.PostgresBatching!);
+        await services.ExecuteAsync("CREATE TABLE open_sites (site bigint PRIMARY KEY, opened bigint NOT NULL); INSERT INTO open_sites VALUES (1, 5), (3, 0)");
+        const string GuardedInsert = "INSERT INTO people (site, name, note, created) SELECT @site, @name, @note, @created"
+            + " WHERE EXISTS (SELECT 1 FROM open_sites o WHERE o.site = @site AND o.opened <= @asOf) RETURNING id, name AS Name, note, created";
+        static NpgsqlParameter[] Guarded(long site, string name, string? note, long asOf) => [.. Person(site, name, note, 2L), new("asOf", asOf)];
+        var inserts = new (NpgsqlParameter[] Parameters, bool Stored)[]
+        {
+            (Guarded(1, "ann", "x", 10), true),
+            (Guarded(2, "bob", "x", 10), false), // not an open site
+            (Guarded(1, "cy", "x", 1), false), // opened after its time
+            (Guarded(3, "di", null, 10), true),
+            (Guarded(2, "ed", null, 10), false),
+            (Guarded(1, "fay", "x", 10), true),
+        };
+        var combinedBefore = batching.CombinedInserts;
+
+        var answers = await RunAsOneBatchAsync(db, write: true, [.. inserts.Select(insert => (Func<Task<BufferedRows>>)(() =>
+            batching.RunAsync(GuardedInsert, StatementKind.WriteReturningRows, insert.Parameters, 30, CancellationToken.None)))]);
+
+        Assert.Equal(6, batching.CombinedInserts - combinedBefore);
+        var alone = await batching.RunAsync(GuardedInsert, StatementKind.WriteReturningRows, Guarded(3, "alone", null, 10), 30, CancellationToken.None);
+        for (var index = 0; index < inserts.Length; index++)
+        {
+            var answer = await answers[index];
+            Assert.Equal(alone.Names, answer.Names);
+            var name = (string)inserts[index].Parameters.Single(parameter => parameter.ParameterName == "name").Value!;
+            if (inserts[index].Stored)
+            {
+                Assert.Equal(1, answer.RecordsAffected);
+                var row = Assert.Single(answer.Rows);
+                Assert.Equal(name, row[1]);
+                Assert.Equal(name, (await services.QueryAsync<string>("SELECT name FROM people WHERE id = @id", new { id = (long)row[0] })).Single());
+            }
+            else
+            {
+                Assert.Equal(0, answer.RecordsAffected);
+                Assert.Empty(answer.Rows);
+            }
+        }
+
+        Assert.Equal(["alone", "ann", "di", "fay"], await services.QueryAsync<string>("SELECT name FROM people ORDER BY name"));
+    }
+
+    [Theory, OnPostgres]
     public async Task ACombinedInsertWhoseRowsDoNotCarryTheirArgumentsAnswersNoCallerWithARow(DatabaseProvider provider) =>
         // A trigger changes an inserted value: no row can be matched to its insert by what it answers.
         await AssertTriggerLeavesNoCallerAnsweredAsync(provider, "NEW.name := upper(NEW.name); RETURN NEW;", ["BOB", "CY"]);
