@@ -43,7 +43,7 @@ public sealed record ChecksAccessInWrite;
 /// The path's dealer and site of an endpoint marked <see cref="ChecksAccessInWrite"/>, whose access rules the endpoint's own
 /// write checks. The token's own rules (user of the dealer, narrowing) have passed.
 /// </summary>
-public sealed record PendingSiteAccess(long DealerId, long SiteId, long PartnerId);
+public sealed record PendingSiteAccess(long DealerId, long SiteId);
 
 /// <summary>What the access query found for the path's contact (<see cref="ReadsContactRow"/>): its row, or null when the site has no such contact.</summary>
 internal sealed record ContactLookup(long ContactId, Contacts.ContactRow? Row);
@@ -270,12 +270,13 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             && PartnerApiAuthorization.TryParseId(http.Request.RouteValues["siteId"], out var pathSiteId) ? pathSiteId : 0;
 
         // Note: a write that states the access rules in its own statement (ChecksAccessInWrite) needs no read before it: it
-        // does nothing without access, and then asks why. Only when the token's own rules pass, so that their errors keep
-        // their order after the database's; and never with an Idempotency-Key, whose claim must not be taken before access.
+        // does nothing without access, and then asks why. Only when the token's own rules pass (when they fail, the check
+        // below runs, whose database errors come before theirs), and never with an Idempotency-Key, whose claim must not be
+        // taken for a request without access.
         if (siteId != 0 && metadata?.GetMetadata<ChecksAccessInWrite>() is not null
             && !http.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName) && TokenRules(http, caller, dealerId) is null)
         {
-            http.Features.Set(new PendingSiteAccess(dealerId, siteId, caller.PartnerId));
+            http.Features.Set(new PendingSiteAccess(dealerId, siteId));
             return await next(context);
         }
 
