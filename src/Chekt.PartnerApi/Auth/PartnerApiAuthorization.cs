@@ -129,7 +129,7 @@ public static class PartnerApiAuthorization
     /// endpoint whose write checked the rules itself and did nothing, or whose request was refused before its write.
     /// </summary>
     public static async ValueTask<ApiError?> SiteAccessErrorAsync(this HttpContext context, Db db, long dealerId, long siteId) =>
-        await DealerAccessFilter.CheckAsync(context, db, context.GetCaller(), dealerId, siteId, metadata: null)
+        (ApiError?)await DealerAccessFilter.CheckAsync(context, db, context.GetCaller(), dealerId, siteId, metadata: null)
         ?? SiteAccessFilter.Judge(context, siteId);
 
     /// <summary>Path ids are positive 64-bit integers (spec §7); anything else is 400 naming the parameter.</summary>
@@ -254,12 +254,12 @@ public sealed class BearerTokenFilter(AccessTokenValidator validator, ILogger<Be
 /// </summary>
 public sealed class DealerAccessFilter(Db db) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (!PartnerApiAuthorization.TryParseId(http.Request.RouteValues["dealerId"], out var dealerId))
         {
-            return PartnerApiAuthorization.InvalidPathId("dealerId");
+            return ValueTask.FromResult<object?>(PartnerApiAuthorization.InvalidPathId("dealerId"));
         }
 
         var caller = http.GetCaller();
@@ -277,17 +277,20 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             && !http.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName) && TokenRules(http, caller, dealerId) is null)
         {
             http.Features.Set(new PendingSiteAccess(dealerId, siteId));
-            return await next(context);
+            return next(context);
         }
 
-        return await CheckAsync(http, db, caller, dealerId, siteId, metadata) ?? await next(context);
+        return CheckAsync(http, db, caller, dealerId, siteId, metadata, context, next);
     }
 
     /// <summary>
-    /// The access rules for the path's dealer (and site, when <paramref name="siteId"/> is not 0): null when they pass,
-    /// with the features the endpoint reads set; the refusal otherwise. Reads what the endpoint's metadata asks for too.
+    /// The access rules for the path's dealer (and site, when <paramref name="siteId"/> is not 0): the refusal (an
+    /// <see cref="ApiError"/>) when they fail; when they pass, with the features the endpoint reads set, the rest of the
+    /// request's answer (<paramref name="next"/>), or null without one. Reads what the endpoint's metadata asks for too.
     /// </summary>
-    internal static async ValueTask<ApiError?> CheckAsync(HttpContext http, Db db, PartnerCaller caller, long dealerId, long siteId, EndpointMetadataCollection? metadata)
+    /// <remarks>The rest of the request runs in here, not after it, so that a request makes one state machine of this check, not two.</remarks>
+    internal static async ValueTask<object?> CheckAsync(HttpContext http, Db db, PartnerCaller caller, long dealerId, long siteId,
+        EndpointMetadataCollection? metadata, EndpointFilterInvocationContext? context = null, EndpointFilterDelegate? next = null)
     {
         var readsDealer = metadata?.GetMetadata<ReadsDealerRow>() is not null;
         var readsSite = siteId != 0 && metadata?.GetMetadata<ReadsSiteRow>() is not null;
@@ -355,7 +358,7 @@ public sealed class DealerAccessFilter(Db db) : IEndpointFilter
             http.Features.Set(pageLookup);
         }
 
-        return null;
+        return next is null ? null : await next(context!);
     }
 
     /// <summary>The rules of the token itself: a user token of another dealer, or a token narrowed to another dealer or site, is 403.</summary>
