@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
@@ -32,6 +30,8 @@ internal sealed partial class CombinedInsert
     private readonly int[] _columnPlaceholders;
     private readonly string _returning;
     private readonly string? _condition;
+    private readonly int[] _echoedPlaceholders;
+    private readonly int[] _echoedOrdinals;
     private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
 
     private CombinedInsert(
@@ -43,6 +43,8 @@ internal sealed partial class CombinedInsert
         _columnPlaceholders = columnPlaceholders;
         _returning = returning;
         Echoed = echoed;
+        _echoedPlaceholders = [.. echoed.Select(pair => pair.Placeholder)];
+        _echoedOrdinals = [.. echoed.Select(pair => pair.Ordinal)];
         _condition = condition;
     }
 
@@ -104,55 +106,13 @@ internal sealed partial class CombinedInsert
     }
 
     /// <summary>
-    /// What tells an insert's answered row apart, built from its arguments (<paramref name="values"/>, in placeholder order):
+    /// What tells an insert's answered row apart, read from its arguments (<paramref name="values"/>, in placeholder order):
     /// the values of the RETURNING columns that give them back.
     /// </summary>
-    public string Key(object?[] values)
-    {
-        var key = new StringBuilder();
-        foreach (var (_, placeholder) in Echoed)
-        {
-            AppendKey(key, values[placeholder]);
-        }
-
-        return key.ToString();
-    }
+    public InsertKey Key(object?[] values) => InsertKey.Of(values, _echoedPlaceholders)!.Value;
 
     /// <summary>The same as <see cref="Key"/>, read from an answered row; null when a value is of a type no argument has.</summary>
-    public string? KeyOfRow(object[] row)
-    {
-        var key = new StringBuilder();
-        foreach (var (ordinal, _) in Echoed)
-        {
-            // An integer column of another width answers the same number.
-            object? value = row[ordinal] switch
-            {
-                long or string or DBNull => row[ordinal],
-                int number => (long)number,
-                short number => (long)number,
-                _ => null,
-            };
-            if (value is null)
-            {
-                return null;
-            }
-
-            AppendKey(key, value);
-        }
-
-        return key.ToString();
-    }
-
-    private static void AppendKey(StringBuilder key, object? value)
-    {
-        // Each value says its type and, for text, its length: no two different lists of values make the same key.
-        _ = value switch
-        {
-            long number => key.Append('b').Append(number.ToString(CultureInfo.InvariantCulture)).Append(';'),
-            string text => key.Append('t').Append(text.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(text),
-            _ => key.Append('n'),
-        };
-    }
+    public InsertKey? KeyOfRow(object[] row) => InsertKey.Of(row, _echoedOrdinals);
 
     /// <summary>
     /// The combined text for inserts of one signature: <c>$1</c>, <c>$2</c>… are arrays, one for each placeholder that is not
@@ -289,4 +249,91 @@ internal sealed partial class CombinedInsert
 
     [GeneratedRegex(@"^(?<column>[A-Za-z_][A-Za-z0-9_]*)(\s+AS\s+[A-Za-z_][A-Za-z0-9_]*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ReturnedColumn();
+}
+
+/// <summary>
+/// The values of an insert's returned inserted columns (<see cref="CombinedInsert.Key"/>), or of an answered row's
+/// (<see cref="CombinedInsert.KeyOfRow"/>), compared where they are, without a copy: equal when each value is equal in type
+/// and content. An integer of any width is its number, and <see cref="DBNull"/> is null.
+/// </summary>
+internal readonly struct InsertKey : IEquatable<InsertKey>
+{
+    private readonly object?[] _source;
+    private readonly int[] _positions;
+    private readonly int _hash;
+
+    private InsertKey(object?[] source, int[] positions, int hash) => (_source, _positions, _hash) = (source, positions, hash);
+
+    /// <summary>The key of the values at <paramref name="positions"/> of <paramref name="source"/>; null when one is not an integer, text or null.</summary>
+    public static InsertKey? Of(object?[] source, int[] positions)
+    {
+        var hash = default(HashCode);
+        foreach (var position in positions)
+        {
+            switch (source[position])
+            {
+                case null or DBNull:
+                    hash.Add(0);
+                    break;
+                case string text:
+                    hash.Add(text, StringComparer.Ordinal);
+                    break;
+                default:
+                    if (!TryInteger(source[position], out var number))
+                    {
+                        return null;
+                    }
+
+                    hash.Add(number);
+                    break;
+            }
+        }
+
+        return new InsertKey(source, positions, hash.ToHashCode());
+    }
+
+    public bool Equals(InsertKey other)
+    {
+        if (_hash != other._hash || _positions.Length != other._positions.Length)
+        {
+            return false;
+        }
+
+        for (var index = 0; index < _positions.Length; index++)
+        {
+            if (!Same(_source[_positions[index]], other._source[other._positions[index]]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override bool Equals(object? obj) => obj is InsertKey other && Equals(other);
+
+    public override int GetHashCode() => _hash;
+
+    public static bool operator ==(InsertKey left, InsertKey right) => left.Equals(right);
+
+    public static bool operator !=(InsertKey left, InsertKey right) => !left.Equals(right);
+
+    private static bool Same(object? left, object? right) => (left is DBNull ? null : left, right is DBNull ? null : right) switch
+    {
+        (null, null) => true,
+        (string a, string b) => string.Equals(a, b, StringComparison.Ordinal),
+        var (a, b) => TryInteger(a, out var x) && TryInteger(b, out var y) && x == y,
+    };
+
+    private static bool TryInteger(object? value, out long number)
+    {
+        (var isInteger, number) = value switch
+        {
+            long wide => (true, wide),
+            int narrow => (true, narrow),
+            short narrower => (true, narrower),
+            _ => (false, 0L),
+        };
+        return isInteger;
+    }
 }

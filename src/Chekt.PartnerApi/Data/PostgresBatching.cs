@@ -254,7 +254,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     {
         var units = new List<Unit>(jobs.Count);
         Dictionary<string, (List<int> Jobs, List<long[]> Arguments)>? reads = null;
-        Dictionary<(string Sql, string Signature), (CombinedInsert Insert, List<int> Jobs, List<object?[]> Arguments, Dictionary<string, int> Owners)>? inserts = null;
+        Dictionary<(string Sql, string Signature), (CombinedInsert Insert, List<int> Jobs, List<object?[]> Arguments, Dictionary<InsertKey, int> Owners)>? inserts = null;
         for (var index = 0; index < jobs.Count; index++)
         {
             var job = jobs[index];
@@ -275,7 +275,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
                 inserts ??= [];
                 if (!inserts.TryGetValue((job.Sql, signature), out var group))
                 {
-                    inserts[(job.Sql, signature)] = group = (insert, [], [], new(StringComparer.Ordinal));
+                    inserts[(job.Sql, signature)] = group = (insert, [], [], []);
                 }
 
                 // Note: an insert whose returned values would be the same as another's of the group cannot be told apart
@@ -480,7 +480,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// </summary>
     private static BufferedRows[] MatchInsertedRows(CombinedInsertUnit unit, BufferedRows answer)
     {
-        var waiting = new Dictionary<string, int>(unit.Owners, StringComparer.Ordinal);
+        var waiting = new Dictionary<InsertKey, int>(unit.Owners);
         var answers = new BufferedRows?[unit.Arguments.Length];
         foreach (var row in answer.Rows)
         {
@@ -524,7 +524,7 @@ internal sealed class PostgresBatching : IAsyncDisposable
     /// Inserts of one text and signature as one statement: each one's arguments in placeholder order, and which of them (by
     /// position) each key of an answered row belongs to.
     /// </summary>
-    private sealed record CombinedInsertUnit(CombinedInsert Insert, string Signature, object?[][] Arguments, IReadOnlyDictionary<string, int> Owners);
+    private sealed record CombinedInsertUnit(CombinedInsert Insert, string Signature, object?[][] Arguments, IReadOnlyDictionary<InsertKey, int> Owners);
 
     private sealed record Job(string Sql, StatementKind Kind, NpgsqlParameter[] Parameters, int CommandTimeout, CancellationToken CancellationToken)
     {

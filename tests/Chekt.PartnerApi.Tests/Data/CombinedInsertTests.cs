@@ -144,5 +144,9 @@ public sealed class CombinedInsertTests
         Assert.NotEqual(insert.Key([1L, "a", "nn", 5L]), insert.Key([1L, "an", "n", 5L]));
         Assert.NotEqual(insert.Key([1L, "5", null, 5L]), insert.Key([1L, "5", null, 55L]));
         Assert.Equal(insert.Key([2L, "ann", null, 5L]), insert.Key(arguments)); // the site is not returned: not part of the key
+        // A number and its text are different values; equal keys hash alike, whatever the integer's width.
+        Assert.NotEqual(insert.Key([1L, "5", null, 5L]), insert.KeyOfRow([99L, "5", DBNull.Value, "5"]));
+        Assert.NotEqual(insert.Key([1L, "ann", null, 5L]), insert.KeyOfRow([99L, "ann", "", 5L]));
+        Assert.Equal(insert.Key(arguments).GetHashCode(), insert.KeyOfRow([99L, "ann", DBNull.Value, (short)5])!.Value.GetHashCode());
     }
 }
