@@ -55,13 +55,14 @@ public static class ContactEndpoints
     {
         // Without an Idempotency-Key the access rules are checked by the insert itself (ChecksAccessInWrite); with one, they
         // were checked before, and the insert checks them again.
-        var (dealerId, siteId) = context.Features.Get<PendingSiteAccess>() is { } pending
+        var pending = context.Features.Get<PendingSiteAccess>();
+        var (dealerId, siteId) = pending is not null
             ? (pending.DealerId, pending.SiteId)
             : (context.GetDealerAccess().DealerId, context.GetSiteAccess().SiteId);
         var read = await JsonBody.ReadObjectAsync(context.Request, ApiJsonContext.Default.CreateContactRequest, cancellationToken);
         if (read.Error is not null)
         {
-            return await AccessErrorUnlessCheckedAsync(context, db, dealerId, siteId) ?? read.Error;
+            return await AccessErrorUnlessCheckedAsync(context, db, pending) ?? read.Error;
         }
 
         var request = read.Body!.Value;
@@ -73,7 +74,7 @@ public static class ContactEndpoints
         validator.Optional("email", request.Email, FieldRules.EmailMaxLength, BodyValidator.Email);
         if (validator.Error is { } invalid)
         {
-            return await AccessErrorUnlessCheckedAsync(context, db, dealerId, siteId) ?? invalid;
+            return await AccessErrorUnlessCheckedAsync(context, db, pending) ?? invalid;
         }
 
         ContactRow? contact;
@@ -111,8 +112,8 @@ public static class ContactEndpoints
     }
 
     /// <summary>For a request whose access the insert was to check (<see cref="PendingSiteAccess"/>) but that fails before it: the access error, if any, which comes before the body's.</summary>
-    private static async ValueTask<ApiError?> AccessErrorUnlessCheckedAsync(HttpContext context, Db db, long dealerId, long siteId) =>
-        context.Features.Get<PendingSiteAccess>() is null ? null : await context.SiteAccessErrorAsync(db, dealerId, siteId);
+    private static async ValueTask<ApiError?> AccessErrorUnlessCheckedAsync(HttpContext context, Db db, PendingSiteAccess? pending) =>
+        pending is null ? null : await context.SiteAccessErrorAsync(db, pending.DealerId, pending.SiteId);
 
     /// <summary>The stored contact, or null when the caller may not reach the site (<see cref="PartnerApiAuthorization.SiteAccessCondition"/>).</summary>
     private static async Task<ContactRow?> InsertAsync(

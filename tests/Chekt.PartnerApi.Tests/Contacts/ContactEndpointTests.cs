@@ -666,7 +666,7 @@ public sealed class ContactEndpointTests
         var disconnected = await Seed.DealerAsync(world.App, "Gone Inc.");
         await Seed.ConnectAsync(world.App, world.Partner, disconnected, "adc-gone");
         var disconnectedSite = await world.CreateSiteIdAsync("site-gone", disconnected);
-        await world.ExecuteSqlAsync("UPDATE dealer_connections SET disconnected_at = 1 WHERE dealer_id = @disconnected", new { disconnected });
+        await world.App.Services.ExecuteAsync("UPDATE dealer_connections SET disconnected_at = 1 WHERE dealer_id = @disconnected", new { disconnected });
         var refusals = new (string Path, int Status, string Code)[]
         {
             (world.ContactsPath(otherDealersSite), 404, "site_not_found"), // a site of another dealer of the partner
@@ -706,8 +706,8 @@ public sealed class ContactEndpointTests
         var (world, siteId) = await StartWithSiteAsync(provider);
         await using var _ = world;
         // A trigger stands in for the moment between the insert and the check: it drops the row and counts the attempts.
-        await world.ExecuteSqlAsync("CREATE TABLE dropped_inserts (external_contact_id TEXT NOT NULL)");
-        await world.ExecuteSqlAsync(provider == DatabaseProvider.Sqlite
+        await world.App.Services.ExecuteAsync("CREATE TABLE dropped_inserts (external_contact_id TEXT NOT NULL)");
+        await world.App.Services.ExecuteAsync(provider == DatabaseProvider.Sqlite
             ? """
               CREATE TRIGGER drop_contact BEFORE INSERT ON contacts WHEN NEW.external_contact_id = 'dropped'
               BEGIN INSERT INTO dropped_inserts VALUES (NEW.external_contact_id); SELECT RAISE(IGNORE); END

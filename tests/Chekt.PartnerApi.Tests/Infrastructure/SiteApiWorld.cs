@@ -131,13 +131,6 @@ public sealed partial class SiteApiWorld : IAsyncDisposable
             new { dealerId, externalId, name });
     }
 
-    /// <summary>Runs a statement on the test's database directly (a change the API does not make, such as a trigger).</summary>
-    public async Task ExecuteSqlAsync(string sql, object? parameters = null)
-    {
-        await using var connection = await App.Services.GetRequiredService<Db>().OpenAsync();
-        await connection.ExecuteAsync(sql, parameters);
-    }
-
     public async Task<long> CountAsync(string sql, object parameters)
     {
         await using var connection = await App.Services.GetRequiredService<Db>().OpenAsync();

@@ -19,19 +19,19 @@ public static class TestServices
         return services.BuildServiceProvider();
     }
 
-    public static async Task<T> ScalarAsync<T>(this ServiceProvider services, string sql, object? parameters = null)
+    public static async Task<T> ScalarAsync<T>(this IServiceProvider services, string sql, object? parameters = null)
     {
         await using var connection = await services.GetRequiredService<Db>().OpenAsync();
         return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
     }
 
-    public static async Task<IReadOnlyList<T>> QueryAsync<T>(this ServiceProvider services, string sql, object? parameters = null)
+    public static async Task<IReadOnlyList<T>> QueryAsync<T>(this IServiceProvider services, string sql, object? parameters = null)
     {
         await using var connection = await services.GetRequiredService<Db>().OpenAsync();
         return [.. await connection.QueryAsync<T>(sql, parameters)];
     }
 
-    public static async Task<int> ExecuteAsync(this ServiceProvider services, string sql, object? parameters = null)
+    public static async Task<int> ExecuteAsync(this IServiceProvider services, string sql, object? parameters = null)
     {
         await using var connection = await services.GetRequiredService<Db>().OpenAsync();
         return await connection.ExecuteAsync(sql, parameters);
